@@ -1,0 +1,167 @@
+"""Facts: what one request says about its client, computed once and read by every signal."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from starlette.requests import cookie_parser
+
+from guard.config import GuardConfig
+from guard.cookies import CookieSigner
+from guard.facts.agent import Agent, classify_agent
+from guard.facts.client import (
+    ClientAddressResolver,
+    IPAddress,
+    in_networks,
+    network_group,
+    parse_ip,
+)
+from guard.facts.fingerprint import default_identity, hash_identity, header_fingerprint
+from guard.facts.routes import RouteMatch, RouteMatcher
+from guard.types import ActorKind, Scope
+
+IdentityExtractor = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
+"""(headers, cookies) -> a raw identity such as a session id or API key, or None."""
+
+MAX_HEADER_VALUE = 8192
+"""Longer header values are cut: nothing the guard reads needs more, and it bounds the work."""
+
+_LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """One request, reduced to what the signals need."""
+
+    now: float
+    method: str
+    path: str
+    route: RouteMatch
+    client_ip: IPAddress | None
+    headers: Mapping[str, str]
+    header_names: tuple[str, ...]
+    cookies: Mapping[str, str]
+    agent: Agent
+    actors: Mapping[ActorKind, str]
+    secure_context: bool
+    tracked: bool
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header ('' when absent)."""
+        return self.headers.get("user-agent", "")
+
+    @property
+    def is_document(self) -> bool:
+        """A page or record (not a static asset): what a person navigates to."""
+        return not self.route.route_class.static
+
+    @property
+    def wants_json(self) -> bool:
+        """An API client: asks for JSON and not for HTML."""
+        accept = self.headers.get("accept", "")
+        return "application/json" in accept and "text/html" not in accept
+
+
+class FactExtractor:
+    """Turns an ASGI scope into :class:`Facts`, using the config's proxies, routes and cookies."""
+
+    def __init__(
+        self, config: GuardConfig, signer: CookieSigner, identity: IdentityExtractor | None = None
+    ) -> None:
+        self.config = config
+        self.signer = signer
+        self.secret = signer.secret
+        self.resolver = ClientAddressResolver(config.trusted_proxies)
+        self.routes = RouteMatcher(config.routes)
+        cookie = config.identity_cookie
+        self.identity = identity or (lambda h, c: default_identity(h, c, cookie))
+
+    def extract(self, scope: Scope, now: float) -> Facts:
+        """Read the facts of an HTTP scope; never raises on malformed headers."""
+        names, headers = _decode_headers(scope.get("headers") or ())
+        cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
+        peer = scope.get("client")
+        client_ip = self.resolver.resolve(peer[0] if peer else None, headers)
+        agent = classify_agent(headers.get("user-agent", ""))
+        from_proxy = self._from_proxy(peer[0] if peer else None)
+        tls_header = self.config.tls_fingerprint_header
+        tls = headers.get(tls_header) if from_proxy and tls_header else None
+        fingerprint = header_fingerprint(names, headers, tls)
+        raw_identity = self.identity(headers, cookies)
+        ip_text = str(client_ip) if client_ip is not None else "unknown"
+        actors: dict[ActorKind, str] = {
+            "ip": ip_text,
+            "network": network_group(client_ip) if client_ip is not None else "unknown",
+            "fingerprint": fingerprint,
+            "client": _client_key(ip_text, headers.get("user-agent", "")),
+            "global": "all",
+        }
+        if raw_identity:
+            actors["identity"] = hash_identity(raw_identity, self.secret)
+        path = scope.get("path") or "/"
+        return Facts(
+            now=now,
+            method=scope.get("method", "GET"),
+            path=path,
+            route=self.routes.match(path),
+            client_ip=client_ip,
+            headers=headers,
+            header_names=names,
+            cookies=cookies,
+            agent=agent,
+            actors=actors,
+            secure_context=_secure_context(scope, headers, from_proxy),
+            tracked=self._tracked(cookies, now),
+        )
+
+    def _tracked(self, cookies: Mapping[str, str], now: float) -> bool:
+        """Whether the client returned a valid guard cookie: browsers keep cookies."""
+        value = cookies.get(self.config.tracking_cookie)
+        return value is not None and self.signer.verify(value, now)
+
+    def _from_proxy(self, peer: str | None) -> bool:
+        """Whether the direct peer is a trusted proxy, whose headers may be believed."""
+        if not peer or not self.config.trusted_proxies:
+            return False
+        address = parse_ip(peer)
+        return address is not None and in_networks(address, self.config.trusted_proxies)
+
+
+def _decode_headers(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Header names in order and a name -> value map (first value wins; cookies joined).
+
+    Latin-1 decodes any byte string, so malformed bytes cannot raise here.
+    """
+    names: list[str] = []
+    headers: dict[str, str] = {}
+    for item in raw:  # type: ignore[attr-defined]
+        try:
+            key, value = item
+            name = bytes(key).decode("latin-1").lower()
+            text = bytes(value)[:MAX_HEADER_VALUE].decode("latin-1")
+        except (TypeError, ValueError):
+            continue
+        names.append(name)
+        if name not in headers:
+            headers[name] = text
+        elif name == "cookie":
+            headers[name] = f"{headers[name]}; {text}"
+    return tuple(names), headers
+
+
+def _client_key(ip_text: str, user_agent: str) -> str:
+    material = f"{ip_text}\n{user_agent}".encode("utf-8", "replace")
+    return hashlib.blake2b(material, digest_size=8).hexdigest()
+
+
+def _secure_context(scope: Scope, headers: Mapping[str, str], from_proxy: bool) -> bool:
+    """Browsers send fetch metadata and client hints only to HTTPS or loopback origins."""
+    if scope.get("scheme") in {"https", "wss"}:
+        return True
+    if from_proxy and headers.get("x-forwarded-proto", "").lower() == "https":
+        return True
+    host = headers.get("host", "")
+    return host.startswith(_LOOPBACK_HOSTS)

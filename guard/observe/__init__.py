@@ -1,0 +1,1 @@
+"""Observability: the decision log (and, later, metrics and the dashboard)."""

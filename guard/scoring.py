@@ -1,0 +1,26 @@
+"""The score: how likely the client is automated, combined from the findings' weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+
+class Scorer(Protocol):
+    """A model that turns behaviour features into a probability of automation."""
+
+    def score(self, features: Mapping[str, float]) -> float:
+        """A probability from 0 (a person) to 1 (a machine)."""
+        ...
+
+
+def combine(weights: Iterable[float]) -> float:
+    """Noisy-OR: each finding is independent evidence, ``1 - prod(1 - w)``.
+
+    Two 0.5 findings give 0.75, three give 0.875; a 0.95 finding alone gives 0.95. It never
+    exceeds 1 and adding evidence never lowers it, so every reason moves the score one way.
+    """
+    doubt = 1.0
+    for weight in weights:
+        doubt *= 1.0 - min(max(weight, 0.0), 1.0)
+    return 1.0 - doubt

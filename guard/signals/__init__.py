@@ -1,0 +1,30 @@
+"""Signals: cheap, explainable pieces of evidence that a client is automated."""
+
+from __future__ import annotations
+
+from guard.config import GuardConfig
+from guard.signals.base import Finding, Report, Signal, StatelessSignal
+from guard.signals.behaviour import BehaviourSignal
+from guard.signals.harvest import HarvestBudgetSignal
+from guard.signals.headers import HeaderSignal
+from guard.signals.rate_limit import RateLimitSignal
+from guard.signals.user_agent import UserAgentSignal
+
+
+def default_signals(config: GuardConfig) -> tuple[Signal, ...]:
+    """The shipped signals, configured from ``config``."""
+    return (
+        UserAgentSignal(config.robots_disallow),
+        HeaderSignal(),
+        RateLimitSignal(config),
+        HarvestBudgetSignal(config),
+        BehaviourSignal(
+            config.key_prefix,
+            config.honeypot_paths,
+            config.robots_disallow,
+            cookies_tracked=config.mode == "enforce",
+        ),
+    )
+
+
+__all__ = ["Finding", "Report", "Signal", "StatelessSignal", "default_signals"]

@@ -1,0 +1,75 @@
+"""What every signal shares: findings, the per-request report, and the Signal protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from guard.store.base import Op, Result
+from guard.types import Action
+
+if TYPE_CHECKING:
+    from guard.facts import Facts
+    from guard.signals.profile import ClientProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One piece of evidence about a request.
+
+    Args:
+        reason: a short code such as ``rate_limit:ip`` or ``sequential_ids``.
+        weight: how strongly it suggests automation, from 0 to 1; weights combine into the
+            score.
+        action: the least the policy must do whatever the score (rate limits and budgets
+            force a refusal; most findings force nothing).
+        retry_after: seconds until the refusal would lift, when known.
+        policy: for rate limits, the ``RateLimit-Policy`` item, e.g. ``"ip";q=30;w=60``.
+    """
+
+    reason: str
+    weight: float
+    action: Action = Action.ALLOW
+    retry_after: float | None = None
+    policy: str | None = None
+
+
+@dataclass(slots=True)
+class Report:
+    """What the signals found about one request, and what they must write back after it."""
+
+    findings: list[Finding] = field(default_factory=list)
+    profile: ClientProfile | None = None
+    rate_policies: list[str] = field(default_factory=list)
+    rate_remaining: tuple[str, int, float] | None = None
+
+    def add(self, reason: str, weight: float, **kwargs: object) -> None:
+        """Record a finding."""
+        self.findings.append(Finding(reason, weight, **kwargs))  # type: ignore[arg-type]
+
+
+class Signal(Protocol):
+    """A source of evidence. The middleware batches every signal's ops into one store call."""
+
+    def plan(self, facts: Facts) -> Sequence[Op]:
+        """The store reads and atomic updates this signal needs before judging."""
+        ...
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        """Add findings to ``report`` from the facts and the results of :meth:`plan`."""
+        ...
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        """The writes to make once the response status is known (after the response)."""
+        ...
+
+
+class StatelessSignal:
+    """A signal that needs no store: only :meth:`judge` to write."""
+
+    def plan(self, facts: Facts) -> Sequence[Op]:
+        return ()
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        return ()

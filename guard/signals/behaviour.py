@@ -1,0 +1,83 @@
+"""Behaviour signals: how a client walks the site, from its profile over many requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guard.facts import Facts
+from guard.signals.base import Report
+from guard.signals.profile import ClientProfile
+from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
+
+PROFILE_TTL = 6 * 3600.0
+
+
+class BehaviourSignal:
+    """Keeps a :class:`ClientProfile` per client and scores the habits of machines.
+
+    Each finding needs several requests of evidence, and none alone reaches the default gray
+    threshold: a person can look odd once; a harvester looks odd in several ways at once.
+
+    Args:
+        prefix: the store key prefix.
+        honeypot_paths: paths linked invisibly, so only a crawler fetches them.
+        robots_disallow: path prefixes robots.txt disallows.
+        cookies_tracked: whether the guard sets its cookie (not in shadow mode), so that a
+            client that never returns it can be told apart.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        honeypot_paths: Sequence[str],
+        robots_disallow: Sequence[str],
+        cookies_tracked: bool,
+    ) -> None:
+        self.prefix = prefix
+        self.honeypot_paths = frozenset(honeypot_paths)
+        self.robots_disallow = tuple(robots_disallow)
+        self.cookies_tracked = cookies_tracked
+
+    def _key(self, facts: Facts) -> str:
+        return actor_key(self.prefix, "client", facts.actors["client"], "profile")
+
+    def plan(self, facts: Facts) -> Sequence[Op]:
+        return (ValueGet(self._key(facts), ClientProfile),)
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        profile = results[0] if isinstance(results[0], ClientProfile) else ClientProfile()
+        record = facts.route.record_id
+        profile.observe(
+            facts.now,
+            static=facts.route.route_class.static,
+            record=int(record) if record is not None and record.isdigit() else None,
+            tracked=facts.tracked,
+            robots=facts.path == "/robots.txt",
+            honeypot=facts.path in self.honeypot_paths,
+        )
+        report.profile = profile
+        self._score(facts, profile, report)
+
+    def _score(self, facts: Facts, p: ClientProfile, report: Report) -> None:
+        if p.honeypot_hits:
+            report.add("honeypot", 0.95)
+        if p.robots_fetches and facts.path.startswith(self.robots_disallow):
+            report.add("robots_ignored", 0.7)
+        if p.sequential_steps >= 5 and p.sequential_steps * 2 >= p.records - 1:
+            report.add("sequential_ids", 0.55)
+        if p.documents >= 6 and p.statics == 0:
+            report.add("no_static_assets", 0.5)
+        if self.cookies_tracked and p.documents >= 5 and p.cookie_returns == 0:
+            report.add("no_cookies", 0.5)
+        if p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0:
+            report.add("fast_pace", 0.5)
+        if p.doc_gap_count >= 10 and p.doc_gap_cv < 0.25:
+            report.add("machine_timing", 0.45)
+        if p.requests >= 10 and p.client_errors * 2 > p.requests:
+            report.add("many_errors", 0.4)
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        if report.profile is None:
+            return ()
+        report.profile.observe_status(status)
+        return (ValuePut(self._key(facts), report.profile, PROFILE_TTL),)

@@ -1,0 +1,97 @@
+"""A client's behaviour over time, kept compactly and updated one request at a time.
+
+The same update runs when serving and when building training data, so the features a model
+learns from are exactly the ones the middleware computes.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import astuple, dataclass
+from typing import Self
+
+_LAYOUT = struct.Struct("<2d10Iq3d")
+
+
+@dataclass(slots=True)
+class ClientProfile:
+    """Counters for one client (one IP with one user agent).
+
+    ``doc_gap_*`` follow the gaps between page requests (Welford's running mean and sum of
+    squares), so timing regularity needs no list of timestamps.
+    """
+
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    requests: int = 0
+    documents: int = 0
+    statics: int = 0
+    records: int = 0
+    sequential_steps: int = 0
+    cookie_returns: int = 0
+    robots_fetches: int = 0
+    honeypot_hits: int = 0
+    client_errors: int = 0
+    doc_gap_count: int = 0
+    last_record: int = -1
+    doc_gap_mean: float = 0.0
+    doc_gap_m2: float = 0.0
+    last_document: float = 0.0
+
+    def observe(
+        self,
+        now: float,
+        *,
+        static: bool,
+        record: int | None,
+        tracked: bool,
+        robots: bool,
+        honeypot: bool,
+    ) -> None:
+        """Count one request (its status arrives later through :meth:`observe_status`)."""
+        if self.requests == 0:
+            self.first_seen = now
+        self.requests += 1
+        self.last_seen = now
+        self.cookie_returns += tracked
+        self.robots_fetches += robots
+        self.honeypot_hits += honeypot
+        if static:
+            self.statics += 1
+            return
+        if self.documents:
+            gap = max(now - self.last_document, 0.0)
+            self.doc_gap_count += 1
+            delta = gap - self.doc_gap_mean
+            self.doc_gap_mean += delta / self.doc_gap_count
+            self.doc_gap_m2 += delta * (gap - self.doc_gap_mean)
+        self.documents += 1
+        self.last_document = now
+        if record is not None:
+            if self.last_record >= 0 and 1 <= abs(record - self.last_record) <= 3:
+                self.sequential_steps += 1
+            self.records += 1
+            self.last_record = record
+
+    def observe_status(self, status: int) -> None:
+        """Count the response status of the request last observed."""
+        if 400 <= status < 500:
+            self.client_errors += 1
+
+    @property
+    def doc_gap_cv(self) -> float:
+        """Coefficient of variation of the gaps between pages (0 = a metronome)."""
+        if self.doc_gap_count < 2 or self.doc_gap_mean <= 0:
+            return math.inf
+        std = math.sqrt(self.doc_gap_m2 / (self.doc_gap_count - 1))
+        return std / self.doc_gap_mean
+
+    def pack(self) -> bytes:
+        """A fixed 88-byte encoding for networked stores."""
+        return _LAYOUT.pack(*astuple(self))
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Self:
+        """The inverse of :meth:`pack`."""
+        return cls(*_LAYOUT.unpack(data))

@@ -1,0 +1,109 @@
+"""The state store interface: a request's reads and writes go to the store as one batch.
+
+A batch is a list of small operations executed atomically and in order, so a networked
+backend answers a whole request in one round trip. Keys are opaque strings that callers
+build with :func:`actor_key`; the part in braces is a Redis Cluster hash tag, so all of one
+actor's keys live on one shard.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, Self
+
+
+class Packable(Protocol):
+    """A value a store can keep and hand back: packs to bytes for networked backends."""
+
+    def pack(self) -> bytes: ...
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Self: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateHit:
+    """Spend ``cost`` from a GCRA limit of ``limit`` per ``period`` seconds (burst ``limit``)."""
+
+    key: str
+    limit: int
+    period: float
+    cost: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RateState:
+    """The outcome of a :class:`RateHit`; a refused hit spends nothing."""
+
+    allowed: bool
+    remaining: int
+    reset_after: float
+    retry_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctCount:
+    """How many distinct members were added to ``key`` within about the last ``window`` s."""
+
+    key: str
+    window: float
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctAdd:
+    """Add ``member`` to ``key``'s distinct set for the current part of ``window``."""
+
+    key: str
+    member: str
+    window: float
+
+
+@dataclass(frozen=True, slots=True)
+class ValueGet:
+    """Read the value stored at ``key`` as a ``kind`` (None when absent or expired)."""
+
+    key: str
+    kind: type[Packable]
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePut:
+    """Store ``value`` at ``key`` for ``ttl`` seconds."""
+
+    key: str
+    value: Packable
+    ttl: float
+
+
+Op = RateHit | DistinctCount | DistinctAdd | ValueGet | ValuePut
+Result = RateState | int | Packable | None
+
+DISTINCT_BUCKETS = 4
+"""A distinct window is kept as this many buckets, so it slides in quarter steps."""
+
+
+def bucket_of(now: float, window: float) -> int:
+    """The index of the bucket that ``now`` falls in, for a window of ``window`` seconds."""
+    return int(now // (window / DISTINCT_BUCKETS))
+
+
+def actor_key(prefix: str, kind: str, actor: str, purpose: str) -> str:
+    """The key for one purpose of one actor, e.g. ``guard:{ip:1.2.3.4}:rate:sensitive``."""
+    return f"{prefix}:{{{kind}:{actor}}}:{purpose}"
+
+
+class Store(ABC):
+    """Where per-actor state lives. Implementations register a URL scheme."""
+
+    @abstractmethod
+    async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
+        """Run ``ops`` atomically, in order; one result per op.
+
+        Raises:
+            StorageError: the backend could not answer.
+        """
+
+    async def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most stores
+        """Release connections; the store is unusable afterwards."""
