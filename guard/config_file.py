@@ -33,9 +33,11 @@ _NOT_SETTINGS = frozenset({"GUARD_CONFIG"})
 
 
 def load_config(
-    path: str | Path | None = None, env: Mapping[str, str] | None = None
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> GuardConfig:
-    """Load the TOML file at ``path`` (if any), then apply environment overrides.
+    """Load the TOML file at ``path`` (if any), then environment, then ``overrides``.
 
     Environment variables are ``GUARD_<KEY>`` for top-level keys (lists comma-separated, e.g.
     ``GUARD_TRUSTED_PROXIES=10.0.0.0/8,192.168.0.0/16``) and ``GUARD_THRESHOLDS_<KEY>``.
@@ -56,7 +58,7 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
         data = data.get("guard", data)
-    return GuardConfig.from_mapping(merge(data, env_overrides(env)))
+    return GuardConfig.from_mapping(merge(merge(data, env_overrides(env)), overrides or {}))
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:

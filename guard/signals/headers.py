@@ -46,7 +46,7 @@ class HeaderSignal(StatelessSignal):
             report.add("no_fetch_metadata", 0.4)
         mismatch = self._hints_mismatch(facts)
         if mismatch:
-            report.add(f"ua_hints_mismatch:{mismatch}", 0.6)
+            report.add(f"ua_hints_mismatch:{mismatch}", 0.55)
 
     @staticmethod
     def _hints_mismatch(facts: Facts) -> str | None:

@@ -1,0 +1,78 @@
+"""The ``guard`` command line: ``guard demo`` serves the demo job board behind the guard."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from guard.config import GuardConfig
+from guard.config_file import load_config
+from guard.errors import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every ``guard`` subcommand."""
+    parser = argparse.ArgumentParser(prog="guard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="serve the demo job board with the guard on")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--resumes", type=int, default=10000, help="number of resumes (10000)")
+    demo.add_argument(
+        "--mode",
+        choices=("enforce", "shadow", "off"),
+        default=None,
+        help="enforce (default), shadow (log only) or off (the bare app)",
+    )
+    demo.add_argument("--redis-url", default=None, help="keep state in Redis at this URL")
+    demo.add_argument("--config", default=None, help="a guard TOML config file")
+    demo.add_argument("--log", default=None, help="append decisions as JSON lines here ('-')")
+    check = commands.add_parser("check-config", help="validate a config file and print it")
+    check.add_argument("config", help="a guard TOML config file")
+    return parser
+
+
+def demo_config(args: argparse.Namespace) -> GuardConfig:
+    """The config ``guard demo`` runs with: file, then ``GUARD_*`` environment, then flags."""
+    flags = {"mode": args.mode, "store": args.redis_url, "decision_log": args.log}
+    return load_config(args.config, overrides={k: v for k, v in flags.items() if v})
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Serve the demo site on uvicorn until interrupted."""
+    import uvicorn  # noqa: PLC0415 - an optional dependency, needed only here
+
+    from guard.demo import create_demo_app  # noqa: PLC0415
+    from guard.middleware import GuardMiddleware  # noqa: PLC0415
+
+    config = demo_config(args)
+    app = create_demo_app(args.resumes)
+    served = app if config.mode == "off" else GuardMiddleware(app, config)
+    print(
+        f"guard demo: http://{args.host}:{args.port}/ mode={config.mode} "
+        f"store={config.store_url} resumes={args.resumes}",
+        file=sys.stderr,
+    )
+    uvicorn.run(served, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``guard`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        config = load_config(args.config)
+        print(config)
+        return 0
+    except ConfigError as exc:
+        print(f"guard: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Helpers for testing apps behind the guard: a manual clock, browser headers, a live server."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+from guard.facts.agent import classify_agent
+from guard.types import ASGIApp
+
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+_HINT_PLATFORM = {
+    "windows": "Windows",
+    "macos": "macOS",
+    "linux": "Linux",
+    "android": "Android",
+    "chromeos": "Chrome OS",
+}
+
+
+class ManualClock:
+    """A clock that moves only when told: pass it as ``GuardMiddleware(..., clock=clock)``."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds``."""
+        with self._lock:
+            self.now += seconds
+
+
+def chrome_headers(
+    user_agent: str = CHROME_UA, *, document: bool = True, language: str = "en-US,en;q=0.9"
+) -> dict[str, str]:
+    """The headers Chrome sends for a page navigation (or, if not, a subresource).
+
+    The client hints agree with ``user_agent`` (version, platform, mobile), as a real
+    Chromium's do.
+    """
+    agent = classify_agent(user_agent)
+    version = agent.major or 131
+    brand = "Microsoft Edge" if agent.family == "edge" else "Google Chrome"
+    headers = {
+        "sec-ch-ua": f'"{brand}";v="{version}", "Chromium";v="{version}", "Not_A Brand";v="24"',
+        "sec-ch-ua-mobile": "?1" if agent.mobile else "?0",
+        "sec-ch-ua-platform": f'"{_HINT_PLATFORM.get(agent.platform or "", "Windows")}"',
+        "user-agent": user_agent,
+        "accept-encoding": "gzip, deflate, br, zstd",
+        "accept-language": language,
+    }
+    if document:
+        headers |= {
+            "upgrade-insecure-requests": "1",
+            "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+            "image/webp,image/apng,*/*;q=0.8",
+            "sec-fetch-site": "same-origin",
+            "sec-fetch-mode": "navigate",
+            "sec-fetch-user": "?1",
+            "sec-fetch-dest": "document",
+        }
+    else:
+        headers |= {
+            "accept": "*/*",
+            "sec-fetch-site": "same-origin",
+            "sec-fetch-mode": "no-cors",
+            "sec-fetch-dest": "script",
+        }
+    return headers
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def live_server(app: ASGIApp, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``app`` on a real uvicorn in a background thread; yields its base URL.
+
+    Requires uvicorn (the ``demo`` or ``dev`` extra).
+    """
+    import uvicorn  # noqa: PLC0415 - optional dependency
+
+    port = free_port(host)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

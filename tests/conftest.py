@@ -1,0 +1,44 @@
+"""Shared fixtures: the async backend, a manual clock, and the demo app behind the guard."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from guard import GuardConfig, GuardMiddleware
+from guard.demo import create_demo_app
+from guard.observe.decision_log import DecisionLog
+from guard.testing import ManualClock
+
+SECRET = "test-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests run on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock the test moves by hand."""
+    return ManualClock()
+
+
+GuardedFactory = Callable[..., tuple[GuardMiddleware, io.StringIO]]
+
+
+@pytest.fixture
+def guarded(clock: ManualClock) -> GuardedFactory:
+    """Build the demo app (1,000 resumes) behind a guard; returns it and its decision log."""
+
+    def build(resumes: int = 1000, **settings: object) -> tuple[GuardMiddleware, io.StringIO]:
+        config = GuardConfig.from_mapping({"secret": SECRET, **settings})
+        stream = io.StringIO()
+        log = DecisionLog(stream, allow_sample=0.0)
+        app = GuardMiddleware(create_demo_app(resumes), config, clock=clock, decision_log=log)
+        return app, stream
+
+    return build
