@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 from guard.facts.agent import classify_agent
-from guard.types import ASGIApp
+from guard.types import ASGIApp, Message, Scope
 
 CHROME_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -115,3 +115,86 @@ def live_server(app: ASGIApp, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Reply:
+    """A response captured from an ASGI app: status, headers (lower-case names) and body."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name``, or None."""
+        return next((v for k, v in self.headers if k == name.lower()), None)
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8."""
+        return self.body.decode("utf-8", "replace")
+
+
+async def call_asgi(
+    app: ASGIApp,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | list[tuple[bytes, bytes]] | None = None,
+    client: tuple[str, int] | None = ("198.51.100.1", 50000),
+    scheme: str = "http",
+    body: bytes = b"",
+) -> Reply:
+    """Send one HTTP request straight into an ASGI app, with full control of the scope.
+
+    ``headers`` may be raw byte pairs to test malformed input; ``client=None`` sends no
+    peer address at all.
+    """
+    raw = (
+        headers
+        if isinstance(headers, list)
+        else [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
+    )
+    if not any(k == b"host" for k, _ in raw):
+        raw = [(b"host", b"testserver"), *raw]
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode("utf-8", "surrogateescape"),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw,
+        "client": client,
+        "server": ("testserver", 80),
+    }
+    if "?" in path:
+        scope["path"], _, query = path.partition("?")
+        scope["query_string"] = query.encode()
+    reply = Reply()
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            reply.status = int(message["status"])
+            reply.headers = [
+                (bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1"))
+                for k, v in message.get("headers", [])
+            ]
+        elif message["type"] == "http.response.body":
+            reply.body += bytes(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return reply

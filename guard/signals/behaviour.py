@@ -63,6 +63,8 @@ class BehaviourSignal:
             report.add("honeypot", 0.95)
         if p.robots_fetches and facts.path.startswith(self.robots_disallow):
             report.add("robots_ignored", 0.7)
+        if facts.agent.kind == "declared_bot":
+            return  # it says it is a machine: judged on rate and robots.txt, not habits
         if p.sequential_steps >= 5 and p.sequential_steps * 2 >= p.records - 1:
             report.add("sequential_ids", 0.55)
         if p.documents >= 6 and p.statics == 0:

@@ -1,0 +1,74 @@
+"""Harvest budgets through the middleware: distinct served records per actor and window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guard.testing import ManualClock, call_asgi, chrome_headers
+from tests.conftest import GuardedFactory
+
+pytestmark = pytest.mark.anyio
+NO_SCORE = {"gray": 1.0, "block": 1.0}  # isolate the budget: scores alone never refuse
+
+
+def budget(ip: str) -> dict[str, object]:
+    return {
+        "thresholds": NO_SCORE,
+        "routes": {"sensitive": {"budgets": {"ip": [ip], "network": ["1000/hour"]}}},
+    }
+
+
+async def test_budget_counts_distinct_served_records(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Five records an hour: the sixth distinct record is refused, re-reads count once."""
+    app, log = guarded(**budget("5/hour"))
+    for record in (100001, 100002, 100001, 100003, 100004, 100005):
+        clock.advance(10)
+        assert (await call_asgi(app, f"/resume/{record}", headers=chrome_headers())).status == 200
+    clock.advance(10)
+    refused = await call_asgi(app, "/resume/100006", headers=chrome_headers())
+    assert refused.status == 403
+    line = json.loads(log.getvalue().splitlines()[-1])
+    assert line["reasons"][0] == "harvest_budget:ip:hour"
+
+
+async def test_missing_records_do_not_spend_the_budget(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """404s are not records served: only 2xx responses count."""
+    app, _ = guarded(resumes=100, **budget("3/hour"))
+    for record in (999001, 999002, 999003, 999004):
+        clock.advance(10)
+        assert (await call_asgi(app, f"/resume/{record}", headers=chrome_headers())).status == 404
+    for record in (100001, 100002, 100003):
+        clock.advance(10)
+        assert (await call_asgi(app, f"/resume/{record}", headers=chrome_headers())).status == 200
+
+
+async def test_budget_window_slides(guarded: GuardedFactory, clock: ManualClock) -> None:
+    """An hour later the budget is available again."""
+    app, _ = guarded(**budget("2/hour"))
+    for record in (100001, 100002):
+        clock.advance(1)
+        await call_asgi(app, f"/resume/{record}", headers=chrome_headers())
+    assert (await call_asgi(app, "/resume/100003", headers=chrome_headers())).status == 403
+    clock.advance(3600)
+    assert (await call_asgi(app, "/resume/100003", headers=chrome_headers())).status == 200
+
+
+async def test_json_api_records_share_the_budget(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """HTML and JSON routes to the same records draw on one budget."""
+    app, _ = guarded(**budget("2/hour"))
+    await call_asgi(app, "/resume/100001", headers=chrome_headers())
+    clock.advance(5)
+    api = {**chrome_headers(), "accept": "application/json"}
+    assert (await call_asgi(app, "/api/resumes/100002", headers=api)).status == 200
+    clock.advance(5)
+    refused = await call_asgi(app, "/api/resumes/100003", headers=api)
+    assert refused.status == 403
+    assert json.loads(refused.body)["reason"] == "harvest_budget"
