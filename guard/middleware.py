@@ -102,8 +102,11 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         scope["guard"] = decision.verdict
-        status = await self._act(decision, scope, receive, send)
-        await self._record(decision, status)
+        status = 500  # what the record says if the app raises
+        try:
+            status = await self._act(decision, scope, receive, send)
+        finally:
+            await self._record(decision, status)
 
     async def decide(self, scope: Scope) -> Decision:
         """The whole decision: facts -> lists -> signals -> score -> action."""

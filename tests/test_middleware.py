@@ -123,7 +123,7 @@ def _starlette_app() -> Starlette:
         return JSONResponse({"id": request.path_params["id"], "action": verdict.action.label})
 
     return Starlette(
-        routes=[Route("/resume/{id}", record)],
+        routes=[Route("/resume/{id:int}", record)],
         middleware=[
             Middleware(
                 GuardMiddleware,

@@ -61,6 +61,15 @@ class DistinctAdd:
 
 
 @dataclass(frozen=True, slots=True)
+class CounterAdd:
+    """Add ``delta`` to the integer at ``key`` (kept ``ttl`` s after the last change); -> int."""
+
+    key: str
+    delta: int
+    ttl: float
+
+
+@dataclass(frozen=True, slots=True)
 class ValueGet:
     """Read the value stored at ``key`` as a ``kind`` (None when absent or expired)."""
 
@@ -77,7 +86,7 @@ class ValuePut:
     ttl: float
 
 
-Op = RateHit | DistinctCount | DistinctAdd | ValueGet | ValuePut
+Op = RateHit | DistinctCount | DistinctAdd | CounterAdd | ValueGet | ValuePut
 Result = RateState | int | Packable | None
 
 DISTINCT_BUCKETS = 4

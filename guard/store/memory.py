@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from guard.errors import ConfigError
 from guard.store.base import (
     DISTINCT_BUCKETS,
+    CounterAdd,
     DistinctAdd,
     DistinctCount,
     Op,
@@ -34,7 +35,7 @@ SET_LIMIT = 96
 
 _HLL_WEIGHT = 12
 DistinctValue = set[str] | HyperLogLog
-Value = float | DistinctValue | Packable
+Value = float | int | DistinctValue | Packable
 
 
 class _Entry:
@@ -84,6 +85,8 @@ class MemoryStore(Store):
             elif isinstance(op, DistinctAdd):
                 self._add(op, now)
                 results.append(None)
+            elif isinstance(op, CounterAdd):
+                results.append(self._counter(op, now))
             elif isinstance(op, ValueGet):
                 entry = self._get(op.key, now)
                 results.append(None if entry is None else entry.value)  # type: ignore[arg-type]
@@ -107,6 +110,13 @@ class MemoryStore(Store):
         self._put(op.key, new_tat, new_tat, 1)
         remaining = math.floor((op.period - (new_tat - now)) / interval + 1e-9)
         return RateState(True, max(remaining, 0), new_tat - now, 0.0)
+
+    def _counter(self, op: CounterAdd, now: float) -> int:
+        entry = self._get(op.key, now)
+        value = entry.value if entry is not None and isinstance(entry.value, int) else 0
+        total = max(value + op.delta, 0)
+        self._put(op.key, total, now + op.ttl, 1)
+        return total
 
     def _count(self, key: str, window: float, now: float) -> int:
         current = bucket_of(now, window)

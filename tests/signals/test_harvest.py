@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -72,3 +73,28 @@ async def test_json_api_records_share_the_budget(
     refused = await call_asgi(app, "/api/resumes/100003", headers=api)
     assert refused.status == 403
     assert json.loads(refused.body)["reason"] == "harvest_budget"
+
+
+async def test_concurrent_requests_cannot_overshoot_the_budget(guarded: GuardedFactory) -> None:
+    """Fifty records requested at once against a budget of ten: at most ten are served."""
+    app, _ = guarded(**budget("10/hour"))
+    replies = await asyncio.gather(
+        *(call_asgi(app, f"/resume/{100100 + n * 7}", headers=chrome_headers()) for n in range(50))
+    )
+    statuses = [reply.status for reply in replies]
+    assert statuses.count(200) == 10
+    assert statuses.count(403) == 40
+
+
+async def test_a_failed_response_releases_its_reservation(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Refused and missing records leave no reservation behind to shrink the budget."""
+    app, _ = guarded(resumes=100, **budget("2/hour"))
+    await asyncio.gather(
+        *(call_asgi(app, f"/resume/{999000 + n}", headers=chrome_headers()) for n in range(20))
+    )
+    clock.advance(5)
+    first = await call_asgi(app, "/resume/100001", headers=chrome_headers())
+    second = await call_asgi(app, "/resume/100050", headers=chrome_headers())
+    assert (first.status, second.status) == (200, 200)
