@@ -6,9 +6,12 @@ import asyncio
 import json
 
 import pytest
+from starlette.responses import PlainTextResponse
 
+from guard import GuardConfig, GuardMiddleware
 from guard.testing import ManualClock, call_asgi, chrome_headers
-from tests.conftest import GuardedFactory
+from guard.types import Receive, Scope, Send
+from tests.conftest import SECRET, GuardedFactory
 
 pytestmark = pytest.mark.anyio
 NO_SCORE = {"gray": 1.0, "block": 1.0}  # isolate the budget: scores alone never refuse
@@ -75,9 +78,16 @@ async def test_json_api_records_share_the_budget(
     assert json.loads(refused.body)["reason"] == "harvest_budget"
 
 
-async def test_concurrent_requests_cannot_overshoot_the_budget(guarded: GuardedFactory) -> None:
-    """Fifty records requested at once against a budget of ten: at most ten are served."""
-    app, _ = guarded(**budget("10/hour"))
+async def slow_record_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """A record page that takes a moment, so concurrent requests overlap."""
+    await asyncio.sleep(0.01)
+    await PlainTextResponse('<span class="phone">1</span>')(scope, receive, send)
+
+
+async def test_concurrent_requests_cannot_overshoot_the_budget(clock: ManualClock) -> None:
+    """Fifty records requested at once against a budget of ten: exactly ten are served."""
+    config = GuardConfig.from_mapping({"secret": SECRET, **budget("10/hour")})
+    app = GuardMiddleware(slow_record_app, config, clock=clock)
     replies = await asyncio.gather(
         *(call_asgi(app, f"/resume/{100100 + n * 7}", headers=chrome_headers()) for n in range(50))
     )
