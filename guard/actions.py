@@ -40,7 +40,7 @@ def refusal(verdict: Verdict, wants_json: bool, status: int | None = None) -> Re
         headers["Retry-After"] = str(retry)
     if throttled and verdict.rate_policy:
         headers["RateLimit-Policy"] = ", ".join(verdict.rate_policy)
-        label = verdict.rate_policy[0].partition(";")[0]
+        label = (verdict.exceeded_policy or verdict.rate_policy[0]).partition(";")[0]
         headers["RateLimit"] = f"{label};r=0;t={retry or 1}"
     reason = public_reason(verdict)
     if wants_json:

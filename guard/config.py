@@ -38,8 +38,8 @@ class Rate:
             raise ValueError(f"expected a rate like '30/minute', got {text!r}")
         count, multiple, unit = match.groups()
         limit, period = int(count), _PERIODS[unit] * int(multiple or 1)
-        if limit < 1:
-            raise ValueError(f"a rate needs a limit of at least 1, got {text!r}")
+        if limit < 1 or period <= 0:
+            raise ValueError(f"a rate needs a limit and a period of at least 1, got {text!r}")
         return cls(limit, period)
 
     def __str__(self) -> str:
@@ -80,6 +80,7 @@ class GuardConfig:
     fail_closed: bool = False
     secret: bytes | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    client_ip_header: str = "x-forwarded-for"
     tls_fingerprint_header: str | None = None
     identity_cookie: str = "session"
     tracking_cookie: str = "__guard"
@@ -131,7 +132,6 @@ def _defaults() -> dict[str, Any]:
                     "ip": ["60/hour", "200/day"],
                     "network": ["300/hour"],
                     "identity": ["100/hour", "400/day"],
-                    "client": ["60/hour"],
                     "fingerprint": ["2000/hour"],
                 },
             },
@@ -170,6 +170,7 @@ class _Reader:
             "fail_closed",
             "secret",
             "trusted_proxies",
+            "client_ip_header",
             "tls_fingerprint_header",
             "identity_cookie",
             "tracking_cookie",
@@ -210,6 +211,11 @@ class _Reader:
             fail_closed=self._bool("fail_closed", d.get("fail_closed", False)),
             secret=secret.encode() if secret else None,
             trusted_proxies=self._networks("trusted_proxies", d.get("trusted_proxies", [])),
+            client_ip_header=self._choice(
+                "client_ip_header",
+                str(d.get("client_ip_header", "x-forwarded-for")).lower(),
+                ("x-forwarded-for", "forwarded", "x-real-ip"),
+            ),
             tls_fingerprint_header=self._header_name(d.get("tls_fingerprint_header")),
             identity_cookie=self._string("identity_cookie", d.get("identity_cookie", "session")),
             tracking_cookie=self._string("tracking_cookie", d.get("tracking_cookie", "__guard")),

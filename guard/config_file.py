@@ -18,6 +18,7 @@ _SCALARS = (
     "fail_closed",
     "secret",
     "tls_fingerprint_header",
+    "client_ip_header",
     "identity_cookie",
     "tracking_cookie",
     "decision_log",
@@ -58,6 +59,8 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
         data = data.get("guard", data)
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path}: [guard] must be a table")
     return GuardConfig.from_mapping(merge(merge(data, env_overrides(env)), overrides or {}))
 
 

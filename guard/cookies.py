@@ -29,7 +29,7 @@ class CookieSigner:
         """Whether ``value`` was issued by this key and has not expired."""
         body, _, signature = value.rpartition(".")
         _, _, issued = body.partition(".")
-        if not signature or not issued.isdigit():
+        if not signature or not value.isascii() or not issued.isdigit() or len(issued) > 12:
             return False
         if not hmac.compare_digest(signature, self._sign(body)):
             return False

@@ -118,12 +118,12 @@ class GuardMiddleware:
                 listed, float(listed is Action.BLOCK), (reason,), self.policy.enforced
             )
             return Decision(facts, verdict, None)
-        plans = [signal.plan(facts) for signal in self.signals]
+        report = Report()
+        plans = [signal.plan(facts, report) for signal in self.signals]
         try:
             results = await self.store.execute([op for plan in plans for op in plan], facts.now)
         except StorageError as exc:
             return self._store_down(facts, plans, exc)
-        report = Report()
         start = 0
         for signal, plan in zip(self.signals, plans, strict=True):
             signal.judge(facts, results[start : start + len(plan)], report)

@@ -32,6 +32,7 @@ class Verdict:
     enforced: bool = True
     retry_after: float | None = None
     rate_policy: tuple[str, ...] = field(default=(), repr=False)
+    exceeded_policy: str | None = field(default=None, repr=False)
 
     @property
     def refuses(self) -> bool:
@@ -62,6 +63,8 @@ class Policy:
 
     def decide(self, findings: Sequence[Finding], rate_policy: Sequence[str] = ()) -> Verdict:
         """The verdict for one request's findings."""
+        if not findings:
+            return Verdict(Action.ALLOW, 0.0, (), self.enforced, None, tuple(rate_policy))
         t = self.thresholds
         score = combine(f.weight for f in findings)
         if score >= t.block:
@@ -73,6 +76,9 @@ class Policy:
         action = max([action, *(f.action for f in findings)])
         ranked = sorted(findings, key=lambda f: (f.action, f.weight), reverse=True)
         retry = max((f.retry_after for f in findings if f.retry_after), default=None)
+        # The RateLimit header pairs a policy with Retry-After: name the one that waits longest.
+        limits = [f for f in findings if f.policy]
+        exceeded = max(limits, key=lambda f: f.retry_after or 0.0).policy if limits else None
         return Verdict(
             action,
             score,
@@ -80,4 +86,5 @@ class Policy:
             self.enforced,
             retry,
             tuple(rate_policy),
+            exceeded,
         )

@@ -31,9 +31,12 @@ MAX_HEADER_VALUE = 8192
 _LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Facts:
-    """One request, reduced to what the signals need."""
+    """One request, reduced to what the signals need. Read-only by convention.
+
+    (Not a frozen dataclass: a frozen one costs microseconds to build on every request.)
+    """
 
     now: float
     method: str
@@ -74,7 +77,7 @@ class FactExtractor:
         self.config = config
         self.signer = signer
         self.secret = signer.secret
-        self.resolver = ClientAddressResolver(config.trusted_proxies)
+        self.resolver = ClientAddressResolver(config.trusted_proxies, config.client_ip_header)
         self.routes = RouteMatcher(config.routes)
         cookie = config.identity_cookie
         self.identity = identity or (lambda h, c: default_identity(h, c, cookie))
@@ -133,11 +136,32 @@ class FactExtractor:
 def _decode_headers(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
     """Header names in order and a name -> value map (first value wins; cookies joined).
 
-    Latin-1 decodes any byte string, so malformed bytes cannot raise here.
+    Latin-1 decodes any byte string, so malformed bytes cannot raise; items that are not
+    byte pairs at all (a broken server) are skipped by the slow path.
     """
     names: list[str] = []
     headers: dict[str, str] = {}
-    for item in raw:  # type: ignore[attr-defined]
+    try:
+        for key, value in raw:  # type: ignore[attr-defined]
+            name = key.decode("latin-1").lower()
+            text = (value if len(value) <= MAX_HEADER_VALUE else value[:MAX_HEADER_VALUE]).decode(
+                "latin-1"
+            )
+            names.append(name)
+            if name not in headers:
+                headers[name] = text
+            elif name == "cookie":
+                headers[name] = f"{headers[name]}; {text}"
+    except (AttributeError, TypeError, ValueError):
+        return _decode_headers_slowly(raw)
+    return tuple(names), headers
+
+
+def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The same as :func:`_decode_headers`, skipping items that are not byte pairs."""
+    names: list[str] = []
+    headers: dict[str, str] = {}
+    for item in raw if isinstance(raw, list | tuple) else ():
         try:
             key, value = item
             name = bytes(key).decode("latin-1").lower()
@@ -145,10 +169,7 @@ def _decode_headers(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
         except (TypeError, ValueError):
             continue
         names.append(name)
-        if name not in headers:
-            headers[name] = text
-        elif name == "cookie":
-            headers[name] = f"{headers[name]}; {text}"
+        headers.setdefault(name, text)
     return tuple(names), headers
 
 

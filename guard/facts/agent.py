@@ -22,7 +22,11 @@ _AUTOMATION = re.compile(
     r"httpie|postmanruntime|insomnia|restsharp|reqwest|^rust|colly|crawl4ai|^mechanize",
     re.IGNORECASE,
 )
-_GENERIC_BOT = re.compile(r"bot\b|crawl|spider|scrap|slurp|fetcher|archiver", re.IGNORECASE)
+_GENERIC_BOT = re.compile(
+    r"bot\b|crawl|spider|scrap|slurp|fetcher|archiver|https?://", re.IGNORECASE
+)
+_DEVICE_COMMENT = re.compile(r"\((?!compatible)[^)]*\)")
+_IOS_WEBKIT = re.compile(r"(?:iPhone|iPad|iPod).*? OS (\d+)_.*AppleWebKit/.*Mobile/")
 _PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(/\S+)?(\s|$)")
 _BROWSERS = (
     ("edge", re.compile(r"Edg(?:e|A|iOS)?/(\d+)")),
@@ -32,6 +36,7 @@ _BROWSERS = (
     ("chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
     ("safari", re.compile(r"Version/(\d+)[.\d]* (?:Mobile/\S+ )?Safari/")),
 )
+_CHROMIUM = re.compile(r"(?:Chrome|CriOS)/(\d+)")
 _PLATFORMS = (
     ("android", re.compile(r"Android")),
     ("ios", re.compile(r"iPhone|iPad|iPod")),
@@ -55,6 +60,8 @@ class Agent:
     major: int | None = None
     platform: str | None = None
     mobile: bool = False
+    engine_major: int | None = None
+    """The Chromium version inside a Chromium-based UA (``Chrome/130`` in Opera's UA)."""
 
     @property
     def chromium(self) -> bool:
@@ -94,22 +101,32 @@ def _classify(user_agent: str) -> Agent:
     text = user_agent.strip()
     if not text:
         return Agent("missing")
-    if not text.isprintable() or _PRODUCT.match(text) is None:
+    if not text.isprintable():
         return Agent("malformed")
     automation = _AUTOMATION.search(text)
     if automation is not None:
         return Agent("automation", automation.group(0).strip(" /(").lower())
-    crawler = _CRAWLERS.search(text) or _match(_GENERIC_BOT, text)
+    # Browsers never name a URL; bots do. Generic bot words count outside device comments
+    # ("CUBOT X30" is a phone) but inside a bot's own "(compatible; ...)" comment.
+    crawler = _CRAWLERS.search(text) or _match(_GENERIC_BOT, _DEVICE_COMMENT.sub("", text))
     if crawler is not None:
-        return Agent("declared_bot", crawler.strip("\\/ ").lower())
+        return Agent("declared_bot", crawler.strip("\\/ +").lower())
+    if _PRODUCT.match(text) is None:
+        return Agent("malformed")
     if not text.startswith("Mozilla/5.0 ("):
         return Agent("other", text.partition("/")[0].lower())
     platform = next((name for name, pattern in _PLATFORMS if pattern.search(text)), None)
-    mobile = "Mobile" in text or (platform in {"android", "ios"} and "iPad" not in text)
+    # Android tablets leave "Mobile" out of the UA, and send sec-ch-ua-mobile: ?0.
+    mobile = "Mobile" in text and "iPad" not in text
+    engine = _CHROMIUM.search(text)
+    engine_major = int(engine.group(1)) if engine is not None else None
     for family, pattern in _BROWSERS:
         found = pattern.search(text)
         if found is not None:
-            return Agent("browser", family, int(found.group(1)), platform, mobile)
+            return Agent("browser", family, int(found.group(1)), platform, mobile, engine_major)
+    ios = _IOS_WEBKIT.search(text)
+    if ios is not None:  # in-app browsers (WeChat, Instagram) are Safari's WebKit view
+        return Agent("browser", "safari", int(ios.group(1)), platform, mobile)
     return Agent("other", "mozilla", None, platform, mobile)
 
 

@@ -64,8 +64,11 @@ class ClientAddressResolver:
     spoofed from outside.
     """
 
-    def __init__(self, trusted_proxies: Sequence[IPNetwork]) -> None:
+    def __init__(
+        self, trusted_proxies: Sequence[IPNetwork], header: str = "x-forwarded-for"
+    ) -> None:
         self.trusted = tuple(trusted_proxies)
+        self.header = header
 
     def resolve(self, peer: str | None, headers: dict[str, str]) -> IPAddress | None:
         """The client address, or None when the server gave no peer address."""
@@ -81,12 +84,15 @@ class ClientAddressResolver:
                 break
         return address
 
-    @staticmethod
-    def _claimed_hops(headers: dict[str, str]) -> list[str]:
-        if "forwarded" in headers:
-            return _forwarded_for(headers["forwarded"])
-        if "x-forwarded-for" in headers:
-            return [hop.strip() for hop in headers["x-forwarded-for"].split(",")]
-        if "x-real-ip" in headers:
-            return [headers["x-real-ip"].strip()]
-        return []
+    def _claimed_hops(self, headers: dict[str, str]) -> list[str]:
+        """The hops in the one header the proxies write.
+
+        Only that header: a proxy that appends to X-Forwarded-For passes a client's own
+        ``Forwarded`` header through untouched, so reading both would let a client choose.
+        """
+        value = headers.get(self.header)
+        if value is None:
+            return []
+        if self.header == "forwarded":
+            return _forwarded_for(value)
+        return [_strip_node(hop.strip()) for hop in value.split(",")]

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 
 # Headers a client sends the same way on every request; their values and relative order
 # identify the software. Per-request headers (cookie, referer, sec-fetch-*, accept) vary
-# between a page and its assets, so they stay out.
+# between a page and its assets, so they stay out; so does upgrade-insecure-requests, which
+# browsers send on navigations only.
 _STABLE = (
     "host",
     "connection",
@@ -17,16 +18,44 @@ _STABLE = (
     "sec-ch-ua",
     "sec-ch-ua-mobile",
     "sec-ch-ua-platform",
-    "upgrade-insecure-requests",
     "dnt",
 )
 _STABLE_SET = frozenset(_STABLE)
 
 
+_CACHE_SIZE = 8192
+_cache: dict[tuple[object, ...], str] = {}
+
+
 def header_fingerprint(
     names: Sequence[str], headers: Mapping[str, str], tls_fingerprint: str | None
 ) -> str:
-    """A short hex hash of the client's software as its headers (and TLS, if known) show it."""
+    """A short hex hash of the client's software as its headers (and TLS, if known) show it.
+
+    Results are cached by their inputs: the same browser sends the same headers all day.
+    """
+    get = headers.get
+    key = (
+        tls_fingerprint,
+        tuple(names),
+        get("user-agent"),
+        get("accept-language"),
+        get("accept-encoding"),
+        get("sec-ch-ua"),
+        get("sec-ch-ua-mobile"),
+        get("sec-ch-ua-platform"),
+    )
+    found = _cache.get(key)
+    if found is None:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()  # cheaper than LRU upkeep; a full cache refills in moments
+        found = _cache[key] = _hash_fingerprint(names, headers, tls_fingerprint)
+    return found
+
+
+def _hash_fingerprint(
+    names: Sequence[str], headers: Mapping[str, str], tls_fingerprint: str | None
+) -> str:
     order = ",".join(name for name in names if name in _STABLE_SET)
     values = "\n".join(headers.get(name, "") for name in _STABLE[2:8])
     material = f"{tls_fingerprint or ''}\n{order}\n{values}"

@@ -22,7 +22,7 @@ class RouteMatch:
 
 def _compile(template: str) -> re.Pattern[str]:
     if template == "*":
-        return re.compile(r".*")
+        return re.compile(r".*", re.DOTALL)
     pattern, last = [], 0
     for match in _PARAM.finditer(template):
         pattern.append(re.escape(template[last : match.start()]))
@@ -32,8 +32,9 @@ def _compile(template: str) -> re.Pattern[str]:
     if tail.endswith("*"):
         pattern.append(re.escape(tail[:-1]) + ".*")
     else:
-        pattern.append(re.escape(tail) + "/?")
-    return re.compile("".join(pattern))
+        pattern.append(re.escape(tail.rstrip("/")) + "/?")
+    # DOTALL: a percent-encoded newline in a path must not slip past a route class.
+    return re.compile("".join(pattern), re.DOTALL)
 
 
 class RouteMatcher:

@@ -10,11 +10,14 @@ from guard.store.base import Op, Result
 from guard.types import Action
 
 if TYPE_CHECKING:
+    from guard.config import Rate
     from guard.facts import Facts
     from guard.signals.profile import ClientProfile
+    from guard.signals.rate_limit import RateRule
+    from guard.types import ActorKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
     """One piece of evidence about a request.
 
@@ -35,14 +38,23 @@ class Finding:
     policy: str | None = None
 
 
+Budget = tuple[str, "ActorKind", "Rate"]
+"""A harvest budget that applies to a request: (store key, actor kind, limit per window)."""
+
+
 @dataclass(slots=True)
 class Report:
-    """What the signals found about one request, and what they must write back after it."""
+    """What the signals found about one request, and what they keep until after it.
+
+    Signals plan, judge and settle one request at different times (the store call and the
+    app run in between), so what they work out once for a request lives here.
+    """
 
     findings: list[Finding] = field(default_factory=list)
     profile: ClientProfile | None = None
+    rate_rules: list[RateRule] = field(default_factory=list)
     rate_policies: list[str] = field(default_factory=list)
-    rate_remaining: tuple[str, int, float] | None = None
+    budgets: list[Budget] = field(default_factory=list)
 
     def add(self, reason: str, weight: float, **kwargs: object) -> None:
         """Record a finding."""
@@ -52,7 +64,7 @@ class Report:
 class Signal(Protocol):
     """A source of evidence. The middleware batches every signal's ops into one store call."""
 
-    def plan(self, facts: Facts) -> Sequence[Op]:
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         """The store reads and atomic updates this signal needs before judging."""
         ...
 
@@ -68,7 +80,7 @@ class Signal(Protocol):
 class StatelessSignal:
     """A signal that needs no store: only :meth:`judge` to write."""
 
-    def plan(self, facts: Facts) -> Sequence[Op]:
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         return ()
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:

@@ -12,6 +12,13 @@ from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 PROFILE_TTL = 6 * 3600.0
 
 
+def record_number(record_id: str | None) -> int | None:
+    """A record id as a number for enumeration checks: plain ASCII digits that fit int64."""
+    if record_id is None or not (record_id.isascii() and record_id.isdigit()):
+        return None
+    return int(record_id) if len(record_id) <= 18 else None
+
+
 class BehaviourSignal:
     """Keeps a :class:`ClientProfile` per client and scores the habits of machines.
 
@@ -41,16 +48,15 @@ class BehaviourSignal:
     def _key(self, facts: Facts) -> str:
         return actor_key(self.prefix, "client", facts.actors["client"], "profile")
 
-    def plan(self, facts: Facts) -> Sequence[Op]:
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         return (ValueGet(self._key(facts), ClientProfile),)
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         profile = results[0] if isinstance(results[0], ClientProfile) else ClientProfile()
-        record = facts.route.record_id
         profile.observe(
             facts.now,
             static=facts.route.route_class.static,
-            record=int(record) if record is not None and record.isdigit() else None,
+            record=record_number(facts.route.record_id),
             tracked=facts.tracked,
             robots=facts.path == "/robots.txt",
             honeypot=facts.path in self.honeypot_paths,

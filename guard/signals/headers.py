@@ -27,7 +27,9 @@ _HINT_PLATFORMS = {
     "chromeos": "chrome os",
     "ios": "ios",
 }
-_BRAND_VERSION = re.compile(r'"(?:Google Chrome|Chromium|Microsoft Edge|Opera)";v="(\d+)"')
+# Every Chromium lists a "Chromium" brand; its version is the engine's, which the UA's
+# Chrome/NNN token also carries (Opera's and Samsung's own versions differ from it).
+_ENGINE_VERSION = re.compile(r'"Chromium";v="(\d+)"')
 
 
 class HeaderSignal(StatelessSignal):
@@ -57,8 +59,9 @@ class HeaderSignal(StatelessSignal):
             return None
         if not agent.chromium:
             return "brand"
-        version = _BRAND_VERSION.search(brands)
-        if version is not None and agent.major is not None and int(version.group(1)) != agent.major:
+        version = _ENGINE_VERSION.search(brands)
+        engine = agent.engine_major
+        if version is not None and engine is not None and int(version.group(1)) != engine:
             return "version"
         mobile = headers.get("sec-ch-ua-mobile")
         if mobile in {"?0", "?1"} and (mobile == "?1") != agent.mobile:

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from guard.config import GuardConfig, Rate
 from guard.facts import Facts
 from guard.signals.base import Report
 from guard.store.base import Op, RateHit, RateState, Result, actor_key
 from guard.types import Action, ActorKind
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    """One limit of one route class on one actor kind, with its strings built once."""
+
+    kind: ActorKind
+    rate: Rate
+    purpose: str
+    policy: str
+
+    @classmethod
+    def of(cls, name: str, kind: ActorKind, rate: Rate) -> RateRule:
+        label = f"{name}-{kind}"
+        return cls(
+            kind, rate, f"rate:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}'
+        )
 
 
 class RateLimitSignal:
@@ -21,40 +39,41 @@ class RateLimitSignal:
 
     def __init__(self, config: GuardConfig) -> None:
         self.prefix = config.key_prefix
-        self.bot_rate = config.bot_rate
+        self.rules = {
+            route.name: tuple(
+                RateRule.of(route.name, kind, rate) for kind, rate in route.rates.items()
+            )
+            for route in config.routes
+        }
+        self.bot_rule = RateRule.of("bot", "ip", config.bot_rate)
 
-    def _rules(self, facts: Facts) -> list[tuple[str, ActorKind, Rate]]:
-        route = facts.route.route_class
-        rules: list[tuple[str, ActorKind, Rate]] = [
-            (route.name, kind, rate) for kind, rate in route.rates.items() if kind in facts.actors
-        ]
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
+        actors = facts.actors
+        rules = [r for r in self.rules.get(facts.route.route_class.name, ()) if r.kind in actors]
         if facts.agent.kind == "declared_bot":
-            rules.append(("bot", "ip", self.bot_rate))
-        return rules
-
-    def plan(self, facts: Facts) -> Sequence[Op]:
+            rules.append(self.bot_rule)
+        report.rate_rules = rules
         return [
             RateHit(
-                actor_key(self.prefix, kind, facts.actors[kind], f"rate:{name}"),
-                rate.limit,
-                rate.period,
+                actor_key(self.prefix, r.kind, actors[r.kind], r.purpose),
+                r.rate.limit,
+                r.rate.period,
             )
-            for name, kind, rate in self._rules(facts)
+            for r in rules
         ]
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        tightest: tuple[str, int, float] | None = None
-        for (name, kind, rate), state in zip(self._rules(facts), results, strict=True):
+        for rule, state in zip(report.rate_rules, results, strict=True):
             assert isinstance(state, RateState)
-            label = f"{name}-{kind}"
-            report.rate_policies.append(f'"{label}";q={rate.limit};w={math.ceil(rate.period)}')
+            report.rate_policies.append(rule.policy)
             if not state.allowed:
                 report.add(
-                    f"rate_limit:{kind}", 0.3, action=Action.THROTTLE, retry_after=state.retry_after
+                    f"rate_limit:{rule.kind}",
+                    0.3,
+                    action=Action.THROTTLE,
+                    retry_after=state.retry_after,
+                    policy=rule.policy,
                 )
-            if tightest is None or state.remaining < tightest[1]:
-                tightest = (label, state.remaining, state.retry_after or state.reset_after)
-        report.rate_remaining = tightest
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         return ()

@@ -1,9 +1,10 @@
 """The state store interface: a request's reads and writes go to the store as one batch.
 
 A batch is a list of small operations executed atomically and in order, so a networked
-backend answers a whole request in one round trip. Keys are opaque strings that callers
-build with :func:`actor_key`; the part in braces is a Redis Cluster hash tag, so all of one
-actor's keys live on one shard.
+backend answers a whole request in one round trip. Ops are plain slotted dataclasses (not
+frozen ones, which cost more to build on every request); treat them as read-only. Keys are
+opaque strings that callers build with :func:`actor_key`; the part in braces is a Redis
+Cluster hash tag, so all of one actor's keys live on one shard.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class Packable(Protocol):
     def unpack(cls, data: bytes) -> Self: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RateHit:
     """Spend ``cost`` from a GCRA limit of ``limit`` per ``period`` seconds (burst ``limit``)."""
 
@@ -33,7 +34,7 @@ class RateHit:
     cost: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RateState:
     """The outcome of a :class:`RateHit`; a refused hit spends nothing."""
 
@@ -43,33 +44,33 @@ class RateState:
     retry_after: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DistinctCount:
-    """How many distinct members were added to ``key`` within about the last ``window`` s."""
+    """How many distinct members were added to ``key`` within about the last ``window`` s.
+
+    With ``reserve``, also take an in-flight place on the key and count the places others
+    hold, so concurrent requests cannot all pass a budget check before any is counted.
+    """
 
     key: str
     window: float
+    reserve: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DistinctAdd:
-    """Add ``member`` to ``key``'s distinct set for the current part of ``window``."""
+    """Add ``member`` (if any) to ``key``'s set for the current part of ``window``.
+
+    With ``release``, give back the in-flight place a reserving count took.
+    """
 
     key: str
-    member: str
+    member: str | None
     window: float
+    release: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CounterAdd:
-    """Add ``delta`` to the integer at ``key`` (kept ``ttl`` s after the last change); -> int."""
-
-    key: str
-    delta: int
-    ttl: float
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValueGet:
     """Read the value stored at ``key`` as a ``kind`` (None when absent or expired)."""
 
@@ -77,7 +78,7 @@ class ValueGet:
     kind: type[Packable]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValuePut:
     """Store ``value`` at ``key`` for ``ttl`` seconds."""
 
@@ -86,7 +87,7 @@ class ValuePut:
     ttl: float
 
 
-Op = RateHit | DistinctCount | DistinctAdd | CounterAdd | ValueGet | ValuePut
+Op = RateHit | DistinctCount | DistinctAdd | ValueGet | ValuePut
 Result = RateState | int | Packable | None
 
 DISTINCT_BUCKETS = 4

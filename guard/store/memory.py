@@ -1,22 +1,23 @@
 """The embedded store: one process, bounded memory, no network.
 
 Entries live in one LRU map with per-entry expiry. Memory is bounded by a budget of
-*weight units* (about 100 bytes each): a counter or profile weighs 1, a distinct set its
-size / 8, a HyperLogLog 12. Past the budget the least recently used entries go first, so a
-spray of requests from a million addresses evicts old actors instead of growing without end.
+*weight units* (about 100 bytes each): a counter or profile weighs 1, a distinct window 1
+per member (exact up to 1,024 members) or 12 per 1 KiB HyperLogLog beyond that. Past the
+budget the least recently used entries go first, so a spray of requests from a million
+addresses evicts old actors instead of growing without end.
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from guard.errors import ConfigError
 from guard.store.base import (
     DISTINCT_BUCKETS,
-    CounterAdd,
     DistinctAdd,
     DistinctCount,
     Op,
@@ -26,16 +27,12 @@ from guard.store.base import (
     Result,
     Store,
     ValueGet,
+    ValuePut,
     bucket_of,
 )
-from guard.store.hll import HyperLogLog
+from guard.store.distinct import DistinctWindow
 
-SET_LIMIT = 96
-"""A distinct set larger than this becomes a HyperLogLog (fixed size, ~3% error)."""
-
-_HLL_WEIGHT = 12
-DistinctValue = set[str] | HyperLogLog
-Value = float | int | DistinctValue | Packable
+Value = float | int | DistinctWindow | Packable
 
 
 class _Entry:
@@ -61,6 +58,13 @@ class MemoryStore(Store):
         self.max_weight = max_weight
         self.weight = 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._handlers: dict[type, Callable[[Any, float], Result]] = {
+            RateHit: self._rate,
+            DistinctCount: self._count,
+            DistinctAdd: self._add,
+            ValueGet: self._value,
+            ValuePut: self._store,
+        }
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -76,25 +80,18 @@ class MemoryStore(Store):
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run ``ops`` in order; nothing awaits in between, so the batch is atomic."""
-        results: list[Result] = []
-        for op in ops:
-            if isinstance(op, RateHit):
-                results.append(self._rate(op, now))
-            elif isinstance(op, DistinctCount):
-                results.append(self._count(op.key, op.window, now))
-            elif isinstance(op, DistinctAdd):
-                self._add(op, now)
-                results.append(None)
-            elif isinstance(op, CounterAdd):
-                results.append(self._counter(op, now))
-            elif isinstance(op, ValueGet):
-                entry = self._get(op.key, now)
-                results.append(None if entry is None else entry.value)  # type: ignore[arg-type]
-            else:
-                self._put(op.key, op.value, now + op.ttl, 1)
-                results.append(None)
-        self._evict()
+        handlers = self._handlers
+        results = [handlers[type(op)](op, now) for op in ops]
+        if self.weight > self.max_weight:
+            self._evict()
         return results
+
+    def _value(self, op: ValueGet, now: float) -> Result:
+        entry = self._get(op.key, now)
+        return None if entry is None else entry.value  # type: ignore[return-value]
+
+    def _store(self, op: ValuePut, now: float) -> None:
+        self._put(op.key, op.value, now + op.ttl, 1)
 
     def _rate(self, op: RateHit, now: float) -> RateState:
         """GCRA: the theoretical arrival time advances by one emission interval a hit."""
@@ -111,50 +108,38 @@ class MemoryStore(Store):
         remaining = math.floor((op.period - (new_tat - now)) / interval + 1e-9)
         return RateState(True, max(remaining, 0), new_tat - now, 0.0)
 
-    def _counter(self, op: CounterAdd, now: float) -> int:
-        entry = self._get(op.key, now)
-        value = entry.value if entry is not None and isinstance(entry.value, int) else 0
-        total = max(value + op.delta, 0)
-        self._put(op.key, total, now + op.ttl, 1)
-        return total
+    def _window(self, key: str, window: float, now: float) -> _Entry:
+        entry = self._get(key, now)
+        if entry is not None and isinstance(entry.value, DistinctWindow):
+            return entry
+        self._put(key, DistinctWindow(), now + window, 1)
+        return self._entries[key]
 
-    def _count(self, key: str, window: float, now: float) -> int:
-        current = bucket_of(now, window)
-        sets: list[set[str]] = []
-        sketches: list[HyperLogLog] = []
-        for bucket in range(current - DISTINCT_BUCKETS + 1, current + 1):
-            entry = self._get(f"{key}:{bucket}", now)
-            if entry is None:
-                continue
-            value = entry.value
-            (sketches if isinstance(value, HyperLogLog) else sets).append(value)  # type: ignore[arg-type]
-        if not sketches:
-            return len(set().union(*sets))
-        union = HyperLogLog()
-        for sketch in sketches:
-            union.merge(sketch)
-        for members in sets:
-            for member in members:
-                union.add(member)
-        return union.estimate()
+    def _count(self, op: DistinctCount, now: float) -> int:
+        bucket = bucket_of(now, op.window)
+        if not op.reserve:
+            entry = self._get(op.key, now)
+            if entry is None or not isinstance(entry.value, DistinctWindow):
+                return 0
+            return entry.value.count(bucket)
+        members: DistinctWindow = self._window(op.key, op.window, now).value  # type: ignore[assignment]
+        held = members.in_flight
+        members.in_flight += 1
+        return members.count(bucket) + held
 
     def _add(self, op: DistinctAdd, now: float) -> None:
-        bucket = bucket_of(now, op.window)
-        key = f"{op.key}:{bucket}"
-        expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
-        entry = self._get(key, now)
-        if entry is None:
-            self._put(key, {op.member}, expires, 1)
+        entry = self._window(op.key, op.window, now)
+        members: DistinctWindow = entry.value  # type: ignore[assignment]
+        if op.release and members.in_flight:
+            members.in_flight -= 1
+        if op.member is None:
             return
-        value = entry.value
-        if isinstance(value, HyperLogLog):
-            value.add(op.member)
-        elif isinstance(value, set):
-            value.add(op.member)
-            if len(value) > SET_LIMIT:
-                self._put(key, HyperLogLog.of(value), expires, _HLL_WEIGHT)
-            elif len(value) % 8 == 0:
-                self._put(key, value, expires, 1 + len(value) // 8)
+        bucket = bucket_of(now, op.window)
+        members.add(op.member, bucket)
+        entry.expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
+        weight = members.weight
+        self.weight += weight - entry.weight
+        entry.weight = weight
 
     def _get(self, key: str, now: float) -> _Entry | None:
         entry = self._entries.get(key)
@@ -168,10 +153,13 @@ class MemoryStore(Store):
         return entry
 
     def _put(self, key: str, value: Value, expires: float, weight: int) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.weight -= old.weight
-        self._entries[key] = _Entry(expires, value, weight)
+        entry = self._entries.get(key)
+        if entry is None:
+            self._entries[key] = _Entry(expires, value, weight)
+        else:
+            self.weight -= entry.weight
+            entry.expires, entry.value, entry.weight = expires, value, weight
+            self._entries.move_to_end(key)
         self.weight += weight
 
     def _evict(self) -> None:
