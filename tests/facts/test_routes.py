@@ -1,0 +1,154 @@
+"""Tests for guard.facts.routes: path templates, record ids and the catch-all."""
+
+from __future__ import annotations
+
+import pytest
+
+from guard.config import GuardConfig, RouteClass
+from guard.facts.routes import RouteMatcher
+
+RECORDS = RouteClass("records", ("/resume/{id}", "/api/resumes/{id}"), sensitive=True)
+PEOPLE = RouteClass("people", ("/people/{id}/contact",), sensitive=False)
+STATIC = RouteClass("static", ("/static/*", "/favicon.ico"), static=True)
+NESTED = RouteClass("nested", ("/org/{org}/member/{id}",), sensitive=True)
+
+
+@pytest.fixture
+def matcher() -> RouteMatcher:
+    """A matcher over hand-built classes and no explicit catch-all."""
+    return RouteMatcher([RECORDS, PEOPLE, STATIC, NESTED])
+
+
+@pytest.mark.parametrize(
+    ("path", "record"),
+    [
+        ("/resume/123", "123"),
+        ("/resume/abc-9", "abc-9"),
+        ("/resume/123/", "123"),
+        ("/api/resumes/77", "77"),
+        ("/api/resumes/77/", "77"),
+    ],
+)
+def test_id_template_binds_the_record(matcher: RouteMatcher, path: str, record: str) -> None:
+    """`{id}` matches one path segment and becomes the record id, trailing slash or not."""
+    match = matcher.match(path)
+    assert match.route_class is RECORDS
+    assert match.record_id == record
+
+
+@pytest.mark.parametrize(
+    "path", ["/resume/", "/resume", "/resume/1/2", "/resume/1//", "/x/resume/1"]
+)
+def test_id_template_needs_exactly_one_segment(matcher: RouteMatcher, path: str) -> None:
+    """`{id}` never matches an empty segment or several segments, and matches are anchored."""
+    assert matcher.match(path).route_class is not RECORDS
+
+
+def test_template_reports_which_template_matched(matcher: RouteMatcher) -> None:
+    """The match names the template that matched, not just the class."""
+    assert matcher.match("/api/resumes/5").template == "/api/resumes/{id}"
+    assert matcher.match("/resume/5").template == "/resume/{id}"
+
+
+def test_record_id_only_for_sensitive_classes(matcher: RouteMatcher) -> None:
+    """A non-sensitive class with `{id}` matches but names no record."""
+    match = matcher.match("/people/42/contact")
+    assert match.route_class is PEOPLE
+    assert match.record_id is None
+
+
+def test_other_parameters_are_not_the_record(matcher: RouteMatcher) -> None:
+    """Only the parameter called `id` is the record; others just match a segment."""
+    match = matcher.match("/org/acme/member/9")
+    assert match.route_class is NESTED
+    assert match.record_id == "9"
+
+
+@pytest.mark.parametrize("path", ["/static/", "/static/app.css", "/static/img/logo.png"])
+def test_trailing_star_matches_any_rest(matcher: RouteMatcher, path: str) -> None:
+    """A trailing `*` matches everything after its prefix, including further slashes."""
+    match = matcher.match(path)
+    assert match.route_class is STATIC
+    assert match.record_id is None
+
+
+@pytest.mark.parametrize("path", ["/static", "/statics/app.css", "/favicon.ico.bak"])
+def test_star_and_literal_templates_are_anchored(matcher: RouteMatcher, path: str) -> None:
+    """Prefixes and literals match whole paths only."""
+    assert matcher.match(path).route_class is not STATIC
+
+
+def test_literal_template_tolerates_trailing_slash(matcher: RouteMatcher) -> None:
+    """A literal template also matches with one trailing slash."""
+    assert matcher.match("/favicon.ico/").route_class is STATIC
+
+
+def test_template_with_trailing_slash_matches_path_without_it() -> None:
+    """Slash tolerance works both ways: template '/a/{id}/' also matches '/a/1'."""
+    route = RouteClass("records", ("/a/{id}/",), sensitive=True)
+    match = RouteMatcher([route]).match("/a/1")
+    assert match.route_class is route
+    assert match.record_id == "1"
+
+
+def test_template_with_trailing_slash_matches_path_with_it() -> None:
+    """A template written with a trailing slash matches that exact form."""
+    route = RouteClass("records", ("/a/{id}/",), sensitive=True)
+    assert RouteMatcher([route]).match("/a/1/").record_id == "1"
+
+
+def test_regex_metacharacters_in_templates_are_literal() -> None:
+    """Dots and other regex syntax in templates match themselves only."""
+    matcher = RouteMatcher([RouteClass("dot", ("/a.b",))])
+    assert matcher.match("/a.b").route_class.name == "dot"
+    assert matcher.match("/aXb").route_class.name == "default"
+
+
+def test_catch_all_default_is_added(matcher: RouteMatcher) -> None:
+    """Without a '*' class an unrestricted default class catches every other path."""
+    match = matcher.match("/jobs")
+    assert match.route_class.name == "default"
+    assert match.route_class.paths == ("*",)
+    assert match.template == "*"
+    assert match.record_id is None
+    assert not match.route_class.sensitive
+
+
+def test_first_match_wins() -> None:
+    """Classes are tried in order, so an earlier class shadows a later overlapping one."""
+    early = RouteClass("early", ("/a/*",))
+    late = RouteClass("late", ("/a/b",))
+    assert RouteMatcher([early, late]).match("/a/b").route_class is early
+
+
+def test_configured_catch_all_is_used_instead_of_builtin() -> None:
+    """The config's own '*' class (with its rates) is the catch-all."""
+    routes = GuardConfig.from_mapping({}).routes
+    match = RouteMatcher(routes).match("/jobs?page=2")
+    assert match.route_class is routes[-1]
+    assert "ip" in match.route_class.rates
+
+
+def test_default_config_routes() -> None:
+    """The shipped config maps record pages, API records and static assets."""
+    matcher = RouteMatcher(GuardConfig.from_mapping({}).routes)
+    assert matcher.match("/resume/100000").record_id == "100000"
+    assert matcher.match("/api/resumes/100000").record_id == "100000"
+    assert matcher.match("/static/site.css").route_class.static
+    assert matcher.match("/resumes/all").route_class.name == "default"
+
+
+@pytest.mark.parametrize("path", ["/\udcff", "/caf\u00e9", "", "/%2F"])
+def test_odd_paths_fall_to_the_catch_all(matcher: RouteMatcher, path: str) -> None:
+    """Surrogates, non-ASCII, empty and percent-looking paths are matched without error."""
+    assert matcher.match(path).route_class.name == "default"
+
+
+def test_path_with_newline_falls_to_the_catch_all(matcher: RouteMatcher) -> None:
+    """A decoded %0A in the path still matches the catch-all."""
+    assert matcher.match("/x\ny").route_class.name == "default"
+
+
+def test_star_rest_may_contain_newline(matcher: RouteMatcher) -> None:
+    """A trailing `*` matches a rest that contains a newline."""
+    assert matcher.match("/static/a\nb.css").route_class is STATIC

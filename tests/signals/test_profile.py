@@ -1,0 +1,165 @@
+"""Tests for guard.signals.profile.ClientProfile: counting, timing statistics and packing."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import struct
+
+import pytest
+
+from guard.signals.profile import ClientProfile
+
+T0 = 1_800_000_000.0
+
+
+def page(profile: ClientProfile, now: float, record: int | None = None, **flags: bool) -> None:
+    """Observe one document request."""
+    profile.observe(
+        now,
+        static=False,
+        record=record,
+        tracked=flags.get("tracked", False),
+        robots=flags.get("robots", False),
+        honeypot=flags.get("honeypot", False),
+    )
+
+
+def asset(profile: ClientProfile, now: float) -> None:
+    """Observe one static asset request."""
+    profile.observe(now, static=True, record=None, tracked=True, robots=False, honeypot=False)
+
+
+def test_new_profile_is_empty() -> None:
+    """A new profile has seen nothing and has no timing statistics."""
+    profile = ClientProfile()
+    assert profile.requests == 0
+    assert profile.last_record == -1
+    assert profile.doc_gap_cv == math.inf
+
+
+def test_counts_requests_documents_statics_and_flags() -> None:
+    """Each request bumps the right counters and the first/last seen times."""
+    profile = ClientProfile()
+    page(profile, T0, robots=True)
+    asset(profile, T0 + 1)
+    page(profile, T0 + 2, record=5, tracked=True)
+    page(profile, T0 + 3, honeypot=True)
+    assert (profile.first_seen, profile.last_seen) == (T0, T0 + 3)
+    assert profile.requests == 4
+    assert profile.documents == 3
+    assert profile.statics == 1
+    assert profile.records == 1
+    assert profile.cookie_returns == 2
+    assert profile.robots_fetches == 1
+    assert profile.honeypot_hits == 1
+
+
+def test_sequential_steps_count_small_id_moves() -> None:
+    """Moving to a record 1 to 3 ids away counts as a sequential step; jumps do not."""
+    profile = ClientProfile()
+    for now, record in enumerate([100, 101, 102, 105, 104, 200, 203, 207, 207]):
+        page(profile, T0 + now, record=record)
+    # steps: 100->101, 101->102, 102->105, 105->104, 200->203 (the rest jump or repeat)
+    assert profile.sequential_steps == 5
+    assert profile.records == 9
+    assert profile.last_record == 207
+
+
+def test_sequential_steps_ignore_non_record_pages_between() -> None:
+    """Listing pages between records do not break a sequence."""
+    profile = ClientProfile()
+    page(profile, T0, record=1)
+    page(profile, T0 + 1)
+    page(profile, T0 + 2, record=2)
+    assert profile.sequential_steps == 1
+
+
+def test_client_errors_count_only_4xx() -> None:
+    """observe_status counts 4xx responses and nothing else."""
+    profile = ClientProfile()
+    for status in (200, 301, 404, 429, 500, 403):
+        profile.observe_status(status)
+    assert profile.client_errors == 3
+
+
+@pytest.mark.parametrize(
+    "gaps",
+    [
+        [1.0, 2.0, 3.0, 4.0, 5.0],
+        [0.5, 0.5, 0.5, 0.5],
+        [2.1, 0.3, 9.7, 1.1, 4.4, 0.05, 3.3, 12.0],
+        [100.0, 0.001, 50.0],
+    ],
+)
+def test_welford_gap_mean_and_cv_match_statistics(gaps: list[float]) -> None:
+    """The running mean and CV of page gaps equal the statistics module's answers."""
+    profile = ClientProfile()
+    times = [T0]
+    for gap in gaps:
+        times.append(times[-1] + gap)
+    page(profile, times[0])
+    for before, now in itertools.pairwise(times):
+        asset(profile, (before + now) / 2)
+        page(profile, now)
+    actual = [b - a for a, b in itertools.pairwise(times)]  # as stored in floats
+    assert profile.doc_gap_count == len(gaps)
+    assert profile.doc_gap_mean == pytest.approx(statistics.mean(actual), rel=1e-9)
+    expected_cv = statistics.stdev(actual) / statistics.mean(actual)
+    assert profile.doc_gap_cv == pytest.approx(expected_cv, rel=1e-9)
+
+
+def test_metronome_has_zero_cv() -> None:
+    """Perfectly regular pages have a CV of 0."""
+    profile = ClientProfile()
+    for i in range(12):
+        page(profile, T0 + 2.0 * i)
+    assert profile.doc_gap_cv == pytest.approx(0.0, abs=1e-12)
+
+
+def test_cv_needs_two_gaps_and_a_positive_mean() -> None:
+    """With fewer than two gaps, or all-zero gaps, the CV is infinite (no evidence)."""
+    profile = ClientProfile()
+    page(profile, T0)
+    page(profile, T0 + 1)
+    assert profile.doc_gap_cv == math.inf
+    burst = ClientProfile()
+    for _ in range(5):
+        page(burst, T0)
+    assert burst.doc_gap_cv == math.inf
+
+
+def test_clock_going_backwards_gives_zero_gap() -> None:
+    """A request stamped before the previous page counts as a zero gap, not a negative one."""
+    profile = ClientProfile()
+    page(profile, T0 + 10)
+    page(profile, T0 + 5)
+    assert profile.doc_gap_mean == 0.0
+
+
+def test_pack_is_88_bytes_and_round_trips() -> None:
+    """pack() gives the fixed 88-byte encoding and unpack() restores an equal profile."""
+    profile = ClientProfile()
+    page(profile, T0, record=10, tracked=True, robots=True)
+    asset(profile, T0 + 0.25)
+    page(profile, T0 + 1.75, record=11, honeypot=True)
+    page(profile, T0 + 3.5, record=12)
+    profile.observe_status(404)
+    data = profile.pack()
+    assert len(data) == 88
+    restored = ClientProfile.unpack(data)
+    assert restored == profile
+    assert restored.doc_gap_cv == profile.doc_gap_cv
+    assert restored.pack() == data
+
+
+def test_unpack_of_new_profile_keeps_no_record_marker() -> None:
+    """The -1 'no record yet' marker survives packing (it is a signed field)."""
+    assert ClientProfile.unpack(ClientProfile().pack()).last_record == -1
+
+
+def test_unpack_rejects_wrong_length() -> None:
+    """Bytes of the wrong size are refused rather than misread."""
+    with pytest.raises(struct.error, match="88"):
+        ClientProfile.unpack(b"\x00" * 87)

@@ -1,0 +1,219 @@
+"""Tests for guard.store.memory.MemoryStore beyond the contract: memory bounds and sketches."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+import guard.store as store_module
+from guard.errors import ConfigError
+from guard.signals.profile import ClientProfile
+from guard.store import MemoryStore, Store, actor_key, register_store, store_from_url
+from guard.store.base import (
+    DistinctAdd,
+    DistinctCount,
+    RateHit,
+    RateState,
+    ValueGet,
+    ValuePut,
+)
+
+T0 = 1_800_000_000.0
+HOUR = 3600.0
+
+
+def ip_key(i: int) -> str:
+    """The rate key of the i-th address in 10.0.0.0/8."""
+    address = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+    return actor_key("guard", "ip", address, "rate:sensitive")
+
+
+@pytest.mark.anyio
+async def test_spray_of_distinct_keys_stays_within_budget() -> None:
+    """200,000 one-off addresses never push the store past max_weight, and the newest stay."""
+    store = MemoryStore(max_weight=20_000)
+    peak_weight = peak_len = 0
+    for i in range(200_000):
+        await store.execute([RateHit(ip_key(i), 30, 60.0)], T0 + i * 0.001)
+        peak_weight = max(peak_weight, store.weight)
+        peak_len = max(peak_len, len(store))
+    assert peak_weight <= store.max_weight
+    assert peak_len <= store.max_weight
+    assert len(store) >= store.max_weight // 4
+    [newest] = await store.execute([RateHit(ip_key(199_999), 30, 60.0)], T0 + 200.0)
+    assert isinstance(newest, RateState)
+    assert newest.remaining == 28
+    [oldest] = await store.execute([RateHit(ip_key(0), 30, 60.0)], T0 + 200.0)
+    assert isinstance(oldest, RateState)
+    assert oldest.remaining == 29
+
+
+@pytest.mark.anyio
+async def test_batch_larger_than_budget_is_trimmed_after_the_batch() -> None:
+    """A batch that writes more than the budget is cut back to it once it completes."""
+    store = MemoryStore(max_weight=16)
+    await store.execute([RateHit(ip_key(i), 30, 60.0) for i in range(100)], T0)
+    assert store.weight <= 16
+    assert len(store) <= 16
+
+
+@pytest.mark.anyio
+async def test_least_recently_used_is_evicted_first() -> None:
+    """Reading an entry protects it; the entry untouched longest goes first."""
+    store = MemoryStore(max_weight=16)
+    keys = [f"k{i}" for i in range(16)]
+    puts = [ValuePut(k, ClientProfile(requests=i), HOUR) for i, k in enumerate(keys)]
+    await store.execute(puts, T0)
+    await store.execute([ValueGet("k0", ClientProfile)], T0 + 1)
+    await store.execute([ValuePut("new", ClientProfile(), HOUR)], T0 + 2)
+    kept, evicted = await store.execute(
+        [ValueGet("k0", ClientProfile), ValueGet("k1", ClientProfile)], T0 + 3
+    )
+    assert isinstance(kept, ClientProfile)
+    assert kept.requests == 0
+    assert evicted is None
+    assert store.weight <= 16
+
+
+@pytest.mark.anyio
+async def test_large_distinct_set_switches_to_fixed_size_sketch() -> None:
+    """Past a few thousand members a distinct window's weight stops growing."""
+    store = MemoryStore()
+    weights = []
+    for size in (5_000, 10_000, 20_000):
+        await store.execute([DistinctAdd("records", f"m{i}", HOUR) for i in range(size)], T0)
+        weights.append(store.weight)
+    assert weights[0] == weights[1] == weights[2]
+    assert weights[0] <= 12 * 5
+
+
+@pytest.mark.anyio
+async def test_small_distinct_sets_are_exact() -> None:
+    """Below the sketch threshold a distinct count is exact."""
+    store = MemoryStore()
+    await store.execute([DistinctAdd("small", f"m{i % 90}", HOUR) for i in range(500)], T0)
+    assert await store.execute([DistinctCount("small", HOUR)], T0) == [90]
+
+
+@pytest.mark.anyio
+async def test_large_distinct_sets_are_estimated_within_ten_percent() -> None:
+    """5,000 distinct members are counted to within about 10%, repeats not counted."""
+    store = MemoryStore()
+    true_count, errors = 5_000, []
+    for run in range(4):
+        key = f"records-{run}"
+        members = [f"{run}:{i}" for i in range(true_count)]
+        await store.execute([DistinctAdd(key, m, HOUR) for m in members], T0)
+        await store.execute([DistinctAdd(key, m, HOUR) for m in members[:1000]], T0 + 1)
+        [count] = await store.execute([DistinctCount(key, HOUR)], T0 + 2)
+        assert isinstance(count, int)
+        errors.append(count / true_count - 1)
+    # One sketch has ~3.2% standard error: each run gets 5 sigma, their mean 10%.
+    assert all(abs(error) < 0.16 for error in errors), errors
+    assert abs(statistics.mean(errors)) < 0.10, errors
+
+
+@pytest.mark.anyio
+async def test_large_window_buckets_are_united_and_age_out() -> None:
+    """A large window counts the union of its buckets and forgets buckets that age out."""
+    store = MemoryStore()
+    key = "mixed"
+    await store.execute([DistinctAdd(key, f"m{i}", HOUR) for i in range(3_000)], T0)
+    later = [DistinctAdd(key, f"m{i}", HOUR) for i in range(2_900, 4_000)]
+    await store.execute(later, T0 + HOUR / 4)
+    [both] = await store.execute([DistinctCount(key, HOUR)], T0 + HOUR / 2)
+    assert isinstance(both, int)
+    assert abs(both / 4_000 - 1) < 0.16
+    [recent] = await store.execute([DistinctCount(key, HOUR)], T0 + HOUR)
+    assert isinstance(recent, int)
+    assert abs(recent / 1_100 - 1) < 0.16
+
+
+@pytest.mark.anyio
+async def test_expired_value_is_not_returned_and_frees_its_weight() -> None:
+    """A value read at or after its expiry is None and its weight is released."""
+    store = MemoryStore()
+    await store.execute([ValuePut("p", ClientProfile(requests=1), 10.0)], T0)
+    assert store.weight == 1
+    [still] = await store.execute([ValueGet("p", ClientProfile)], T0 + 9.999)
+    assert isinstance(still, ClientProfile)
+    [gone] = await store.execute([ValueGet("p", ClientProfile)], T0 + 10.0)
+    assert gone is None
+    assert store.weight == 0
+    assert len(store) == 0
+
+
+@pytest.mark.anyio
+async def test_rate_entry_expires_once_fully_refilled() -> None:
+    """A rate entry lives only until its limit has refilled, then starts fresh."""
+    store = MemoryStore()
+    await store.execute([RateHit("r", 30, 60.0)] * 30, T0)
+    [refused] = await store.execute([RateHit("r", 30, 60.0)], T0)
+    assert isinstance(refused, RateState)
+    assert not refused.allowed
+    [fresh] = await store.execute([RateHit("r", 30, 60.0)], T0 + 60.0)
+    assert isinstance(fresh, RateState)
+    assert fresh.remaining == 29
+
+
+@pytest.mark.anyio
+async def test_expired_distinct_window_is_not_counted() -> None:
+    """A distinct window read after it has fully aged out counts zero and is dropped."""
+    store = MemoryStore()
+    await store.execute([DistinctAdd("d", "a", 60.0)], T0)
+    assert store.weight > 0
+    [count] = await store.execute([DistinctCount("d", 60.0)], T0 + 300.0)
+    assert count == 0
+    assert len(store) == 0
+    assert store.weight == 0
+
+
+def test_memory_store_rejects_tiny_budget() -> None:
+    """A budget below 16 units is a configuration error."""
+    with pytest.raises(ConfigError, match="max_weight must be at least 16"):
+        MemoryStore(max_weight=15)
+
+
+def test_store_from_url_memory_defaults_and_options() -> None:
+    """memory:// builds a MemoryStore; max_weight in the query sets its budget."""
+    default = store_from_url("memory://")
+    assert isinstance(default, MemoryStore)
+    assert default.max_weight == 1_000_000
+    sized = store_from_url("memory://?max_weight=500")
+    assert isinstance(sized, MemoryStore)
+    assert sized.max_weight == 500
+
+
+@pytest.mark.parametrize("url", ["memory://?max_weight=abc", "memory://?max_weight=1e6"])
+def test_store_from_url_bad_max_weight(url: str) -> None:
+    """A non-integer max_weight is a ConfigError naming the option."""
+    with pytest.raises(ConfigError, match="max_weight must be a whole number"):
+        store_from_url(url)
+
+
+def test_store_from_url_too_small_max_weight() -> None:
+    """An integer max_weight below the minimum is a ConfigError."""
+    with pytest.raises(ConfigError, match="at least 16"):
+        store_from_url("memory://?max_weight=5")
+
+
+@pytest.mark.parametrize("url", ["redis://localhost:6379/0", "nosuch://", "", "relative/path"])
+def test_store_from_url_unknown_scheme(url: str) -> None:
+    """An unknown or missing scheme is a ConfigError listing the known schemes."""
+    with pytest.raises(ConfigError, match=r"unknown scheme .*expected one of .*memory://"):
+        store_from_url(url)
+
+
+def test_register_store_adds_a_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registered factory builds stores for its scheme."""
+    monkeypatch.setattr(store_module, "_SCHEMES", dict(store_module._SCHEMES))
+    built: list[str] = []
+
+    def factory(url: str) -> Store:
+        built.append(url)
+        return MemoryStore(64)
+
+    register_store("test", factory)
+    assert isinstance(store_from_url("test://x"), MemoryStore)
+    assert built == ["test://x"]

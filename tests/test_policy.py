@@ -1,0 +1,157 @@
+"""Tests for guard.policy: from findings to a verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from guard.config import Thresholds
+from guard.policy import MAX_REASONS, Policy, Verdict
+from guard.signals.base import Finding
+from guard.types import Action
+
+
+@pytest.fixture
+def policy() -> Policy:
+    """An enforcing policy with the default thresholds (gray 0.6, block 0.9)."""
+    return Policy(Thresholds(), enforced=True)
+
+
+def test_no_findings_allow(policy: Policy) -> None:
+    """A request with no findings is allowed with score 0 and no reasons."""
+    verdict = policy.decide([])
+    assert verdict == Verdict(Action.ALLOW, 0.0, (), True, None, ())
+    assert not verdict.refuses
+
+
+@pytest.mark.parametrize(
+    ("weights", "action"),
+    [
+        ([0.3], Action.ALLOW),
+        ([0.59], Action.ALLOW),
+        ([0.6], Action.THROTTLE),
+        ([0.5, 0.2], Action.THROTTLE),
+        ([0.89], Action.THROTTLE),
+        ([0.9], Action.BLOCK),
+        ([0.5, 0.5, 0.5, 0.5], Action.BLOCK),
+        ([0.95], Action.BLOCK),
+    ],
+)
+def test_thresholds_map_score_to_action(
+    policy: Policy, weights: list[float], action: Action
+) -> None:
+    """Below gray allows, from gray the gray action applies, from block a block."""
+    verdict = policy.decide([Finding(f"r{i}", w) for i, w in enumerate(weights)])
+    assert verdict.action is action
+
+
+def test_gray_action_is_configurable() -> None:
+    """A gray score gets the configured gray action, e.g. a tarpit."""
+    policy = Policy(Thresholds(gray=0.5, block=0.9, gray_action=Action.TARPIT), enforced=True)
+    verdict = policy.decide([Finding("odd", 0.5)])
+    assert verdict.action is Action.TARPIT
+    assert not verdict.refuses
+
+
+def test_thresholds_can_be_replaced_live(policy: Policy) -> None:
+    """The next decision uses thresholds assigned after construction."""
+    findings = [Finding("odd", 0.5)]
+    assert policy.decide(findings).action is Action.ALLOW
+    policy.thresholds = Thresholds(gray=0.4, block=0.45)
+    assert policy.decide(findings).action is Action.BLOCK
+
+
+def test_forced_action_wins_over_low_score(policy: Policy) -> None:
+    """A rate limit forces a throttle and a budget forces a block whatever the score."""
+    throttle = Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0)
+    block = Finding("harvest_budget:ip:hour", 0.5, Action.BLOCK, 900.0)
+    assert policy.decide([throttle]).action is Action.THROTTLE
+    assert policy.decide([throttle, block]).action is Action.BLOCK
+
+
+def test_score_wins_over_milder_forced_action(policy: Policy) -> None:
+    """A blocking score is not softened by a finding that only forces a throttle."""
+    findings = [Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0), Finding("honeypot", 0.95)]
+    assert policy.decide(findings).action is Action.BLOCK
+
+
+def test_reasons_ranked_by_action_then_weight(policy: Policy) -> None:
+    """Reasons list forcing findings first, then the heaviest, at most MAX_REASONS."""
+    findings = [
+        Finding("light", 0.1),
+        Finding("heavy", 0.7),
+        Finding("rate_limit:ip", 0.3, Action.THROTTLE, 1.0),
+        Finding("medium", 0.4),
+        Finding("harvest_budget:ip:hour", 0.5, Action.BLOCK, 900.0),
+        Finding("lighter", 0.05),
+        Finding("mid", 0.35),
+    ]
+    verdict = policy.decide(findings)
+    assert len(verdict.reasons) == MAX_REASONS == 5
+    assert verdict.reasons == (
+        "harvest_budget:ip:hour",
+        "rate_limit:ip",
+        "heavy",
+        "medium",
+        "mid",
+    )
+
+
+def test_retry_after_is_the_largest(policy: Policy) -> None:
+    """retry_after is the longest wait any finding names; none named gives None."""
+    findings = [
+        Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0),
+        Finding("rate_limit:network", 0.3, Action.THROTTLE, 7.5),
+        Finding("odd", 0.2),
+    ]
+    assert policy.decide(findings).retry_after == 7.5
+    assert policy.decide([Finding("odd", 0.2)]).retry_after is None
+    assert policy.decide([Finding("odd", 0.2, retry_after=0.0)]).retry_after is None
+
+
+def test_score_is_the_combined_weight(policy: Policy) -> None:
+    """The verdict's score is the noisy-OR of the weights."""
+    assert policy.decide([Finding("a", 0.5), Finding("b", 0.5)]).score == pytest.approx(0.75)
+
+
+def test_shadow_mode_is_not_enforced() -> None:
+    """In shadow mode the verdict carries the action but does not refuse."""
+    shadow = Policy(Thresholds(), enforced=False)
+    verdict = shadow.decide([Finding("honeypot", 0.95)])
+    assert verdict.action is Action.BLOCK
+    assert verdict.enforced is False
+    assert verdict.refuses is False
+
+
+def test_refuses_only_enforced_throttle_or_block() -> None:
+    """Only enforced throttles and blocks refuse the request."""
+    assert Verdict(Action.THROTTLE, 0.0).refuses
+    assert Verdict(Action.BLOCK, 1.0).refuses
+    assert not Verdict(Action.TARPIT, 0.7).refuses
+    assert not Verdict(Action.ALLOW, 0.0).refuses
+    assert not Verdict(Action.BLOCK, 1.0, enforced=False).refuses
+
+
+def test_rate_policy_is_passed_through(policy: Policy) -> None:
+    """The rate policies of the request reach the verdict as a tuple."""
+    items = ['"sensitive-ip";q=30;w=60', '"sensitive-network";q=120;w=60']
+    assert policy.decide([], items).rate_policy == tuple(items)
+
+
+def test_as_dict_is_json_ready(policy: Policy) -> None:
+    """as_dict gives labels and rounded numbers for logs."""
+    verdict = policy.decide([Finding("rate_limit:ip", 0.3333333, Action.THROTTLE, 2.0)])
+    assert verdict.as_dict() == {
+        "action": "throttle",
+        "score": 0.3333,
+        "reasons": ["rate_limit:ip"],
+        "enforced": True,
+        "retry_after": 2.0,
+    }
+
+
+def test_exceeded_policy_comes_from_the_rate_finding(policy: Policy) -> None:
+    """The verdict names the RateLimit-Policy item of the limit that refused, if any."""
+    item = '"sensitive-network";q=120;w=60'
+    finding = Finding("rate_limit:network", 0.3, Action.THROTTLE, 1.0, item)
+    assert policy.decide([finding, Finding("odd", 0.4)]).exceeded_policy == item
+    assert policy.decide([Finding("odd", 0.4)]).exceeded_policy is None
