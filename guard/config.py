@@ -160,35 +160,36 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
+LIST_KEYS = frozenset({"trusted_proxies", "allow", "deny", "honeypot_paths", "robots_disallow"})
+"""Top-level keys whose values are lists (comma-separated in environment variables)."""
+SCALAR_KEYS = frozenset(
+    {
+        "mode",
+        "store",
+        "fail_closed",
+        "secret",
+        "client_ip_header",
+        "tls_fingerprint_header",
+        "identity_cookie",
+        "tracking_cookie",
+        "bot_rate",
+        "decision_log",
+        "log_allow_sample",
+        "hash_ips_in_log",
+        "tarpit_delay",
+        "tarpit_max_concurrent",
+        "key_prefix",
+    }
+)
+"""Top-level keys with one value each."""
+TABLE_KEYS = frozenset({"routes", "thresholds"})
+THRESHOLD_KEYS = frozenset({"gray", "block", "gray_action"})
+
+
 class _Reader:
     """Walks a mapping and turns each value into its typed form, naming the key on error."""
 
-    _TOP_KEYS = frozenset(
-        {
-            "mode",
-            "store",
-            "fail_closed",
-            "secret",
-            "trusted_proxies",
-            "client_ip_header",
-            "tls_fingerprint_header",
-            "identity_cookie",
-            "tracking_cookie",
-            "allow",
-            "deny",
-            "routes",
-            "thresholds",
-            "bot_rate",
-            "honeypot_paths",
-            "robots_disallow",
-            "decision_log",
-            "log_allow_sample",
-            "hash_ips_in_log",
-            "tarpit_delay",
-            "tarpit_max_concurrent",
-            "key_prefix",
-        }
-    )
+    _TOP_KEYS = LIST_KEYS | SCALAR_KEYS | TABLE_KEYS
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         if not isinstance(data, Mapping):

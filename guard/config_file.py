@@ -8,28 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from guard.config import GuardConfig, merge
+from guard.config import LIST_KEYS, SCALAR_KEYS, THRESHOLD_KEYS, GuardConfig, merge
 from guard.errors import ConfigError
 
-_LISTS = ("trusted_proxies", "allow", "deny", "honeypot_paths", "robots_disallow")
-_SCALARS = (
-    "mode",
-    "store",
-    "fail_closed",
-    "secret",
-    "tls_fingerprint_header",
-    "client_ip_header",
-    "identity_cookie",
-    "tracking_cookie",
-    "decision_log",
-    "log_allow_sample",
-    "hash_ips_in_log",
-    "tarpit_delay",
-    "tarpit_max_concurrent",
-    "key_prefix",
-    "bot_rate",
-)
-_THRESHOLDS = ("gray", "block", "gray_action")
 _NOT_SETTINGS = frozenset({"GUARD_CONFIG"})
 
 
@@ -72,11 +53,11 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith("GUARD_") or name in _NOT_SETTINGS:
             continue
         key = name.removeprefix("GUARD_").lower()
-        if key in _LISTS:
+        if key in LIST_KEYS:
             table[key] = [item.strip() for item in value.split(",") if item.strip()]
-        elif key in _SCALARS:
+        elif key in SCALAR_KEYS:
             table[key] = value
-        elif key.removeprefix("thresholds_") in _THRESHOLDS and key.startswith("thresholds_"):
+        elif key.removeprefix("thresholds_") in THRESHOLD_KEYS and key.startswith("thresholds_"):
             thresholds[key.removeprefix("thresholds_")] = value
         else:
             raise ConfigError(f"environment variable {name}: not a guard setting")
