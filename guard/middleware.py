@@ -19,7 +19,7 @@ from guard.observe.decision_log import DecisionLog
 from guard.policy import Policy, Verdict
 from guard.signals import default_signals
 from guard.signals.base import Report, Signal
-from guard.store import Store, store_from_url
+from guard.store import Store, store_for
 from guard.store.base import Op
 from guard.types import Action, ASGIApp, Clock, Message, Receive, Scope, Send
 
@@ -77,7 +77,7 @@ class GuardMiddleware:
         self.lists = AccessLists(config.allow, config.deny)
         self.signals = signals if signals is not None else default_signals(config)
         self.policy = Policy(config.thresholds, enforced=config.mode == "enforce")
-        self.store = store if store is not None else store_from_url(config.store_url)
+        self.store = store if store is not None else store_for(config.store_url, config.fail_closed)
         self.clock = clock
         self.log = decision_log or (
             DecisionLog(

@@ -8,10 +8,27 @@ from urllib.parse import urlsplit
 from guard.errors import ConfigError
 from guard.store.base import Store, actor_key
 from guard.store.memory import MemoryStore
+from guard.store.resilient import ResilientStore
 
 StoreFactory = Callable[[str], Store]
 
-_SCHEMES: dict[str, StoreFactory] = {"memory": MemoryStore.from_url}
+
+def _redis(url: str) -> Store:
+    try:
+        from guard.store.redis import RedisStore  # noqa: PLC0415 - redis is an optional extra
+    except ImportError:
+        raise ConfigError(
+            f"store {url!r}: the redis package is missing; install guard[redis]"
+        ) from None
+    return RedisStore.from_url(url)
+
+
+_SCHEMES: dict[str, StoreFactory] = {
+    "memory": MemoryStore.from_url,
+    "redis": _redis,
+    "rediss": _redis,
+    "redis+cluster": _redis,
+}
 
 
 def register_store(scheme: str, factory: StoreFactory) -> None:
@@ -33,4 +50,16 @@ def store_from_url(url: str) -> Store:
     return factory(url)
 
 
-__all__ = ["MemoryStore", "Store", "actor_key", "register_store", "store_from_url"]
+def store_for(url: str, fail_closed: bool) -> Store:
+    """The store a config asks for, ready for outages.
+
+    The embedded store cannot fail. A networked one gets a circuit breaker and, unless
+    ``fail_closed``, a per-process memory store to fall back on while it is down.
+    """
+    store = store_from_url(url)
+    if isinstance(store, MemoryStore):
+        return store
+    return ResilientStore(store, None if fail_closed else MemoryStore(max_weight=200_000))
+
+
+__all__ = ["MemoryStore", "Store", "actor_key", "register_store", "store_for", "store_from_url"]
