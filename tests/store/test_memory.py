@@ -198,7 +198,7 @@ def test_store_from_url_too_small_max_weight() -> None:
         store_from_url("memory://?max_weight=5")
 
 
-@pytest.mark.parametrize("url", ["redis://localhost:6379/0", "nosuch://", "", "relative/path"])
+@pytest.mark.parametrize("url", ["mongodb://localhost:27017/0", "nosuch://", "", "relative/path"])
 def test_store_from_url_unknown_scheme(url: str) -> None:
     """An unknown or missing scheme is a ConfigError listing the known schemes."""
     with pytest.raises(ConfigError, match=r"unknown scheme .*expected one of .*memory://"):
@@ -217,3 +217,11 @@ def test_register_store_adds_a_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
     register_store("test", factory)
     assert isinstance(store_from_url("test://x"), MemoryStore)
     assert built == ["test://x"]
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "redis+cluster://127.0.0.1:1"]
+)
+def test_store_from_url_knows_the_redis_schemes(url: str) -> None:
+    """The Redis schemes build a Redis store (no connection is made until it is used)."""
+    assert type(store_from_url(url)).__name__ == "RedisStore"
