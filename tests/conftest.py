@@ -12,6 +12,8 @@ from guard.demo import create_demo_app
 from guard.observe.decision_log import DecisionLog
 from guard.testing import ManualClock
 
+pytest_plugins = ["tests.redis_fixtures"]
+
 SECRET = "test-secret-0123456789abcdef"
 
 

@@ -46,7 +46,7 @@ class BehaviourSignal:
         self.cookies_tracked = cookies_tracked
 
     def _key(self, facts: Facts) -> str:
-        return actor_key(self.prefix, "client", facts.actors["client"], "profile")
+        return actor_key(self.prefix, "client", facts.actors["client"], "p")
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         return (ValueGet(self._key(facts), ClientProfile),)

@@ -25,19 +25,23 @@ class HarvestBudgetSignal:
 
     def __init__(self, config: GuardConfig) -> None:
         self.prefix = config.key_prefix
+        self.budgets = {
+            route.name: tuple(
+                (kind, rate, f"b{rate.period:g}")
+                for kind, rates in route.budgets.items()
+                for rate in rates
+            )
+            for route in config.routes
+        }
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         if facts.route.record_id is None:
             return ()
+        actors = facts.actors
         report.budgets = [
-            (
-                actor_key(self.prefix, kind, facts.actors[kind], f"records:{rate.period:g}"),
-                kind,
-                rate,
-            )
-            for kind, rates in facts.route.route_class.budgets.items()
-            if kind in facts.actors
-            for rate in rates
+            (actor_key(self.prefix, kind, actors[kind], purpose), kind, rate)
+            for kind, rate, purpose in self.budgets.get(facts.route.route_class.name, ())
+            if kind in actors
         ]
         return [DistinctCount(key, rate.period, reserve=True) for key, _, rate in report.budgets]
 

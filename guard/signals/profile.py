@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Self
 
-_LAYOUT = struct.Struct("<2d10Iq3d")
+# first_seen; last_seen and last_document as float32 offsets from it; four uint32 and six
+# uint16 counters (saturating); last_record; the gap mean and M2 as float32: 60 bytes.
+_LAYOUT = struct.Struct("<d2f4I6Hq2f")
+_U16, _U32 = 0xFFFF, 0xFFFFFFFF
 
 
 @dataclass(slots=True)
@@ -88,10 +91,65 @@ class ClientProfile:
         return std / self.doc_gap_mean
 
     def pack(self) -> bytes:
-        """A fixed 88-byte encoding for networked stores."""
-        return _LAYOUT.pack(*astuple(self))
+        """A fixed 60-byte encoding for networked stores (counters saturate, times to ~ms)."""
+        base = self.first_seen
+        return _LAYOUT.pack(
+            base,
+            self.last_seen - base,
+            self.last_document - base,
+            *(min(v, _U32) for v in (self.requests, self.documents, self.statics, self.records)),
+            *(
+                min(v, _U16)
+                for v in (
+                    self.sequential_steps,
+                    self.cookie_returns,
+                    self.robots_fetches,
+                    self.honeypot_hits,
+                    self.client_errors,
+                    self.doc_gap_count,
+                )
+            ),
+            self.last_record,
+            self.doc_gap_mean,
+            self.doc_gap_m2,
+        )
 
     @classmethod
     def unpack(cls, data: bytes) -> Self:
         """The inverse of :meth:`pack`."""
-        return cls(*_LAYOUT.unpack(data))
+        (
+            base,
+            last_seen,
+            last_document,
+            requests,
+            documents,
+            statics,
+            records,
+            steps,
+            cookies,
+            robots,
+            honeypot,
+            errors,
+            gaps,
+            last_record,
+            mean,
+            m2,
+        ) = _LAYOUT.unpack(data)
+        return cls(
+            base,
+            base + last_seen,
+            requests,
+            documents,
+            statics,
+            records,
+            steps,
+            cookies,
+            robots,
+            honeypot,
+            errors,
+            gaps,
+            last_record,
+            mean,
+            m2,
+            base + last_document,
+        )

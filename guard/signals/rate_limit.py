@@ -25,9 +25,7 @@ class RateRule:
     @classmethod
     def of(cls, name: str, kind: ActorKind, rate: Rate) -> RateRule:
         label = f"{name}-{kind}"
-        return cls(
-            kind, rate, f"rate:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}'
-        )
+        return cls(kind, rate, f"r:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}')
 
 
 class RateLimitSignal:

@@ -2,9 +2,10 @@
 
 A request's operations are encoded into one ``EVALSHA`` of ``lua/batch.lua`` (loaded once,
 reloaded after ``NOSCRIPT``). On Redis Cluster the operations are grouped by hash slot (all
-keys of one actor share a hash tag) and sent as one pipeline, so each node is asked once,
-in parallel. Timeouts are milliseconds, redis-py's own retries are off, and every failure
-becomes one :class:`~guard.errors.StorageError`, so the failure policy above decides.
+keys of one actor share a hash tag) and each group's script call is sent at once, so the
+calls to the nodes run in parallel. Timeouts are milliseconds, redis-py's own retries are
+off, and every failure becomes one :class:`~guard.errors.StorageError`, so the failure
+policy above decides.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ class _Encoder:
             first = len(self.keys) + 1
             for bucket in range(current - DISTINCT_BUCKETS + 1, current + 1):
                 self._key(f"{op.key}:{bucket}")
-            inflight = self._key(f"{op.key}:inflight") if op.reserve else 0
+            inflight = self._key(f"{op.key}:f") if op.reserve else 0
             self.argv += ["C", first, DISTINCT_BUCKETS, inflight]
         elif isinstance(op, DistinctAdd):
             bucket = bucket_of(self.now, op.window)
             bucket_key = self._key(f"{op.key}:{bucket}")
-            inflight = self._key(f"{op.key}:inflight") if op.release else 0
+            inflight = self._key(f"{op.key}:f") if op.release else 0
             expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
             ttl = max(math.ceil((expires - self.now) * 1000), 1)
             has = "1" if op.member is not None else "0"
@@ -108,6 +109,7 @@ class RedisStore(Store):
         self.client = client
         self.timeout = timeout
         self.cluster = isinstance(client, RedisCluster)
+        self._discovered = not self.cluster
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -144,6 +146,8 @@ class RedisStore(Store):
         if not ops:
             return []
         try:
+            if not self._discovered:
+                await self._discover()
             async with asyncio.timeout(self.timeout * 2):
                 if not self.cluster:
                     encoder = _Encoder(now)
@@ -154,6 +158,13 @@ class RedisStore(Store):
                 return await self._run_by_slot(ops, now)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+
+    async def _discover(self) -> None:
+        """Learn the cluster's slots once, outside the per-request timeout (it is slower)."""
+        assert isinstance(self.client, RedisCluster)
+        async with asyncio.timeout(max(1.0, self.timeout * 20)):
+            await self.client.initialize()
+        self._discovered = True
 
     async def _run(self, client: Any, encoder: _Encoder) -> list[Any]:
         try:
@@ -168,7 +179,10 @@ class RedisStore(Store):
         return result
 
     async def _run_by_slot(self, ops: Sequence[Op], now: float) -> list[Result]:
-        """Cluster: one script call per hash slot, all sent in one pipeline."""
+        """Cluster: one script call per hash slot, all in flight at once.
+
+        (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
+        """
         groups: dict[int, list[int]] = {}
         for index, op in enumerate(ops):
             groups.setdefault(_slot(op), []).append(index)
@@ -178,28 +192,12 @@ class RedisStore(Store):
             for index in indexes:
                 encoder.add(ops[index])
             encoders.append(encoder)
-        replies = await self._pipeline(encoders)
+        replies = await asyncio.gather(*(self._run(self.client, e) for e in encoders))
         results: list[Result] = [None] * len(ops)
         for indexes, raw in zip(groups.values(), replies, strict=True):
             for index, item in zip(indexes, raw, strict=True):
                 results[index] = _decode(ops[index], item)
         return results
-
-    async def _pipeline(self, encoders: list[_Encoder]) -> list[list[Any]]:
-        for attempt in range(2):
-            pipe = self.client.pipeline()
-            for encoder in encoders:
-                pipe.evalsha(SCRIPT_SHA, len(encoder.keys), *encoder.keys, *encoder.argv)
-            replies: list[Any] = await pipe.execute(raise_on_error=False)
-            missing = [r for r in replies if isinstance(r, redis_errors.NoScriptError)]
-            if missing and attempt == 0:
-                await self.client.script_load(SCRIPT)  # RedisCluster loads it on every node
-                continue
-            failed = next((r for r in replies if isinstance(r, Exception)), None)
-            if failed is not None:
-                raise failed
-            return replies
-        raise StorageError("redis: the script could not be loaded")  # pragma: no cover
 
     async def close(self) -> None:
         """Close the connection pool."""

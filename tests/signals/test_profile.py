@@ -138,8 +138,8 @@ def test_clock_going_backwards_gives_zero_gap() -> None:
     assert profile.doc_gap_mean == 0.0
 
 
-def test_pack_is_88_bytes_and_round_trips() -> None:
-    """pack() gives the fixed 88-byte encoding and unpack() restores an equal profile."""
+def test_pack_is_60_bytes_and_round_trips() -> None:
+    """pack() gives the fixed 60-byte encoding and unpack() restores an equal profile."""
     profile = ClientProfile()
     page(profile, T0, record=10, tracked=True, robots=True)
     asset(profile, T0 + 0.25)
@@ -147,7 +147,7 @@ def test_pack_is_88_bytes_and_round_trips() -> None:
     page(profile, T0 + 3.5, record=12)
     profile.observe_status(404)
     data = profile.pack()
-    assert len(data) == 88
+    assert len(data) == 60
     restored = ClientProfile.unpack(data)
     assert restored == profile
     assert restored.doc_gap_cv == profile.doc_gap_cv
@@ -161,5 +161,25 @@ def test_unpack_of_new_profile_keeps_no_record_marker() -> None:
 
 def test_unpack_rejects_wrong_length() -> None:
     """Bytes of the wrong size are refused rather than misread."""
-    with pytest.raises(struct.error, match="88"):
+    with pytest.raises(struct.error, match="60"):
         ClientProfile.unpack(b"\x00" * 87)
+
+
+def test_pack_keeps_times_to_the_millisecond_and_saturates_counters() -> None:
+    """Times survive packing within a millisecond over hours; huge counters saturate."""
+    profile = ClientProfile(
+        first_seen=T0 + 0.123,
+        last_seen=T0 + 5 * 3600 + 0.777,
+        last_document=T0 + 3600.5,
+        requests=5_000_000_000,
+        client_errors=70_000,
+        doc_gap_mean=12.345,
+        doc_gap_m2=6789.5,
+    )
+    restored = ClientProfile.unpack(profile.pack())
+    assert restored.first_seen == profile.first_seen
+    assert abs(restored.last_seen - profile.last_seen) < 1e-3
+    assert abs(restored.last_document - profile.last_document) < 1e-3
+    assert restored.requests == 0xFFFFFFFF
+    assert restored.client_errors == 0xFFFF
+    assert abs(restored.doc_gap_mean - 12.345) < 1e-5

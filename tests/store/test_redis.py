@@ -1,0 +1,137 @@
+"""The Redis store behind the middleware: keys, TTLs, round trips, scripts, memory per client."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+
+import pytest
+
+from guard import GuardConfig, GuardMiddleware
+from guard.demo import create_demo_app
+from guard.testing import ManualClock, call_asgi, chrome_headers
+from tests.conftest import SECRET
+from tests.redis_servers import RedisServer
+
+pytestmark = pytest.mark.anyio
+
+
+def guarded_on(server: RedisServer, clock: ManualClock, **settings: object) -> GuardMiddleware:
+    """The demo behind a guard whose state is in ``server``."""
+    # A roomy timeout: these tests are about what is stored, not how fast (see the outage tests).
+    store = f"{server.url}?timeout=1"
+    config = GuardConfig.from_mapping({"secret": SECRET, "store": store, **settings})
+    return GuardMiddleware(create_demo_app(1000), config, clock=clock)
+
+
+async def browse(
+    app: GuardMiddleware, clock: ManualClock, ip: str, rng: random.Random, records: int = 20
+) -> list[int]:
+    """A person: home page with its assets, a listing, then ``records`` resumes at human pace."""
+    statuses = []
+    cookie = ""
+
+    async def get(path: str, document: bool = True) -> None:
+        nonlocal cookie
+        headers = chrome_headers(document=document)
+        if cookie:
+            headers["cookie"] = cookie
+        reply = await call_asgi(app, path, headers=headers, client=(ip, 40000))
+        cookie = cookie or (reply.header("set-cookie") or "").partition(";")[0]
+        statuses.append(reply.status)
+
+    await get("/")
+    for asset in ("/static/css/site.css", "/static/js/site.js", "/static/img/logo.svg"):
+        await get(asset, document=False)
+    await get("/resumes?page=2")
+    for record in rng.sample(range(100000, 101000), records):
+        clock.advance(min(rng.lognormvariate(math.log(8.0), 0.7), 90.0))
+        await get(f"/resume/{record}")
+    return statuses
+
+
+def keys(server: RedisServer) -> list[str]:
+    """Every key in the server."""
+    listing = server.command("--scan")
+    return [line for line in listing.splitlines() if line]
+
+
+async def test_every_key_has_the_prefix_and_a_ttl(private_redis: RedisServer) -> None:
+    """After real traffic, every key starts with the prefix and will expire."""
+    clock = ManualClock()
+    app = guarded_on(private_redis, clock, key_prefix="shop")
+    assert set(await browse(app, clock, "198.51.100.7", random.Random(1))) == {200}
+    await call_asgi(app, "/resume/100001", headers={"user-agent": "curl/8"})
+    await app.aclose()
+    found = keys(private_redis)
+    assert found
+    assert all(key.startswith("shop:{") for key in found)
+    ttls = {key: int(private_redis.command("PTTL", key)) for key in found}
+    assert all(ttl > 0 for ttl in ttls.values()), ttls
+
+
+async def test_one_round_trip_before_the_response(private_redis: RedisServer) -> None:
+    """Each request costs one script call before the app runs and one after it answers."""
+    clock = ManualClock()
+    app = guarded_on(private_redis, clock, thresholds={"gray": 1.0, "block": 1.0})
+    await call_asgi(app, "/jobs", headers=chrome_headers())  # loads the script (NOSCRIPT)
+    private_redis.command("CONFIG", "RESETSTAT")
+    requests = 25
+    for n in range(requests):
+        clock.advance(7)
+        reply = await call_asgi(app, f"/resume/{100000 + n * 13}", headers=chrome_headers())
+        assert reply.status == 200
+    await app.aclose()
+    stats = private_redis.command("INFO", "commandstats")
+    calls = {m[0]: int(m[1]) for m in re.findall(r"cmdstat_(\w+):calls=(\d+)", stats)}
+    assert calls.get("evalsha") == 2 * requests
+    assert "script" not in calls  # no reload: the script stays cached
+
+
+async def test_a_flushed_script_cache_is_reloaded(private_redis: RedisServer) -> None:
+    """After SCRIPT FLUSH (a restart, a failover) the store reloads its script and carries on."""
+    clock = ManualClock()
+    app = guarded_on(private_redis, clock)
+    assert (await call_asgi(app, "/resume/100001", headers=chrome_headers())).status == 200
+    private_redis.command("SCRIPT", "FLUSH")
+    assert (await call_asgi(app, "/resume/100002", headers=chrome_headers())).status == 200
+    bot = await call_asgi(app, "/resume/100003", headers={"user-agent": "python-requests/2"})
+    assert bot.status == 403
+    await app.aclose()
+    assert keys(private_redis)
+
+
+async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServer) -> None:
+    """Fifty people reading 20 resumes each: what Redis keeps per person is under 1 KiB.
+
+    MEMORY USAGE over every key, divided by the number of people, with each person in a
+    /24 of their own (the worst case: no network state is shared) and the fingerprint
+    shared, as one browser build is. Tracked state is what outlives a session: budgets and
+    profile. Rate-limit keys expire within seconds of a client's last request (their TTL is
+    the time until the limit refills); they are reported, not counted.
+    """
+    clock = ManualClock()
+    app = guarded_on(private_redis, clock)
+    rng = random.Random(5)
+    people = 50
+    for n in range(people):
+        statuses = await browse(app, clock, f"10.{n}.{n % 7}.{n + 1}", rng)
+        assert set(statuses) == {200}
+    await app.aclose()
+    tracked = transient = 0
+    for key in keys(private_redis):
+        used = private_redis.command("MEMORY", "USAGE", key)
+        ttl = int(private_redis.command("PTTL", key) or -2)
+        if not used or ttl == -2:
+            continue  # expired between the scan and the question
+        if ":r:" in key:
+            assert ttl <= 60_000
+            transient += int(used)
+        else:
+            tracked += int(used)
+    print(
+        f"redis bytes per person: {tracked / people:.0f} tracked, "
+        f"{transient / people:.0f} more in rate-limit keys while active"
+    )
+    assert tracked / people < 1024
