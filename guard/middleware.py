@@ -42,7 +42,8 @@ class GuardMiddleware:
 
     Use ``app = GuardMiddleware(app, config=...)`` or Starlette's
     ``app.add_middleware(GuardMiddleware, config=...)``. Websocket and lifespan scopes pass
-    through untouched. The verdict is written to ``scope["guard"]`` (a :class:`Verdict`).
+    through untouched (once the app's shutdown completes, the guard closes its store). The
+    verdict is written to ``scope["guard"]`` (a :class:`Verdict`).
 
     Args:
         app: the ASGI app to protect.
@@ -92,6 +93,9 @@ class GuardMiddleware:
         self._tarpitted = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._closing_on_shutdown(send))
+            return
         if scope["type"] != "http" or self.config.mode == "off":
             await self.app(scope, receive, send)
             return
@@ -215,6 +219,17 @@ class GuardMiddleware:
                 self.log.write(facts, decision.verdict, status)
         except Exception:
             logger.exception("guard: could not record the decision on %s", facts.path)
+
+    def _closing_on_shutdown(self, send: Send) -> Send:
+        """Pass lifespan messages on unchanged; as the app's shutdown completes, close the store
+        (before saying so to the server, which may end the event loop right after)."""
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.aclose()
+            await send(message)
+
+        return observed
 
     async def aclose(self) -> None:
         """Close the store and the decision log."""

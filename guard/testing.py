@@ -99,9 +99,7 @@ def live_server(app: ASGIApp, host: str = "127.0.0.1") -> Iterator[str]:
 
     port = free_port(host)
     server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-        )
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     )
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -247,3 +247,36 @@ async def test_json_clients_get_json_refusals_and_browsers_get_html() -> None:
     }
     assert (page.header("content-type") or "").startswith("text/html")
     assert '<html lang="en">' in page.text
+
+
+class ClosingStore(DeadStore):
+    """A store that records being closed."""
+
+    closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_the_store_closes_when_the_app_shuts_down() -> None:
+    """Lifespan messages pass unchanged; the store is closed before shutdown completes."""
+    store = ClosingStore()
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "lifespan.startup.complete"})
+        assert not store.closed
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def receive() -> Message:
+        return {"type": "lifespan.shutdown"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        if message["type"] == "lifespan.shutdown.complete":
+            assert store.closed
+
+    guard = GuardMiddleware(app, GuardConfig.from_mapping({"secret": SECRET}), store=store)
+    await guard({"type": "lifespan"}, receive, send)
+    assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
+    assert store.closed
