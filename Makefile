@@ -1,6 +1,10 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test lint
+.PHONY: demo test bench
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
 	scripts/test
+bench:  ## overhead benchmark: the guard (memory and Redis stores) against the bare demo
+	scripts/bootstrap dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	.venv/bin/python benchmarks/overhead.py

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.redis_servers import RedisClusterProcess, RedisServer
+from guard.testing.redis import RedisClusterProcess, RedisServer
 
 __all__ = ["private_redis", "redis_cluster", "redis_server", "redis_url"]
 

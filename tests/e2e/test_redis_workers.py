@@ -16,9 +16,9 @@ import pytest
 from guard import GuardConfig, GuardMiddleware
 from guard.demo import create_demo_app
 from guard.testing import ManualClock, chrome_headers, live_server
+from guard.testing.redis import RedisClusterProcess
 from tests.conftest import SECRET
 from tests.e2e.test_cli_demo import demo
-from tests.redis_servers import RedisClusterProcess
 
 pytestmark = pytest.mark.e2e
 PHONE = re.compile(r'class="phone"')

@@ -11,8 +11,8 @@ import pytest
 from guard import GuardConfig, GuardMiddleware
 from guard.demo import create_demo_app
 from guard.testing import ManualClock, call_asgi, chrome_headers
+from guard.testing.redis import RedisServer
 from tests.conftest import SECRET
-from tests.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 

@@ -12,8 +12,8 @@ from guard.store import MemoryStore
 from guard.store.redis import RedisStore
 from guard.store.resilient import CircuitBreaker, ResilientStore
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
+from guard.testing.redis import RedisServer
 from tests.conftest import SECRET
-from tests.redis_servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 BOT = {"user-agent": "python-requests/2.32"}

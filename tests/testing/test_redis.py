@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import redis_servers
-from tests.redis_servers import (
+from guard.testing import redis as redis_servers
+from guard.testing.redis import (
     CLUSTER_SLOTS,
     SHARED_PORT,
     RedisClusterProcess,
