@@ -278,7 +278,10 @@ def measure(settings: Settings, mode: str, round_: int, redis: RedisServer | Non
     return result
 
 
-_GUARD_TROUBLE = re.compile(r"guard: (could not judge|store unavailable|could not record)[^\n]*")
+_GUARD_TROUBLE = re.compile(
+    r"guard: (could not judge|store unavailable|could not record|store failing|held writes lost)"
+    r"[^\n]*"
+)
 
 
 def server_problems(log: Path) -> list[str]:

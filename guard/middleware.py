@@ -214,7 +214,7 @@ class GuardMiddleware:
             if report is not None:
                 ops = [op for signal in self.signals for op in signal.settle(facts, status, report)]
                 if ops:
-                    await self.store.execute(ops, facts.now)
+                    await self.store.write_later(ops, facts.now)
             if self.log is not None and self.log.wants(decision.verdict):
                 self.log.write(facts, decision.verdict, status)
         except Exception:

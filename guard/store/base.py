@@ -115,5 +115,13 @@ class Store(ABC):
             StorageError: the backend could not answer.
         """
 
+    async def write_later(self, ops: Sequence[Op], now: float) -> None:
+        """Run writes whose results nobody waits for, now or batched with a later call.
+
+        A networked store may hold them briefly (see its docs for how long) and send them
+        with the next :meth:`execute`, before that call's own ops; the default runs them now.
+        """
+        await self.execute(ops, now)
+
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most stores
         """Release connections; the store is unusable afterwards."""

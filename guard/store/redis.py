@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
+import time
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -42,10 +44,23 @@ from guard.store.base import (
 SCRIPT = resources.files("guard.store").joinpath("lua/batch.lua").read_text(encoding="utf-8")
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
 DEFAULT_TIMEOUT = 0.05
+HOLD_WRITES = 0.0
+"""Seconds writes may be held for a later call (see :meth:`RedisStore.write_later`).
+
+0 means until the event loop's next turn: under load every write finishing in one turn
+shares one call, while a lone client's writes land before its next request can arrive at
+another worker (a longer hold measured faster still, but let a scraper alternating between
+workers read stale profiles)."""
+MAX_HELD = 512
+logger = logging.getLogger("guard")
 
 
 class _Encoder:
-    """Turns ops into the script's KEYS and ARGV (one encoder per script call)."""
+    """Turns ops into the script's KEYS and ARGV (one encoder per script call).
+
+    ``now`` is the clock the script's rate limits use; each op may carry its own moment for
+    the bucket and TTL it names (a deferred write keeps the moment it was made).
+    """
 
     def __init__(self, now: float) -> None:
         self.keys: list[str] = []
@@ -56,22 +71,23 @@ class _Encoder:
         self.keys.append(key)
         return len(self.keys)  # Lua counts from 1
 
-    def add(self, op: Op) -> None:
+    def add(self, op: Op, at: float | None = None) -> None:
+        when = self.now if at is None else at
         if isinstance(op, RateHit):
             self.argv += ["R", self._key(op.key), op.limit, repr(op.period), op.cost]
         elif isinstance(op, DistinctCount):
-            current = bucket_of(self.now, op.window)
+            current = bucket_of(when, op.window)
             first = len(self.keys) + 1
             for bucket in range(current - DISTINCT_BUCKETS + 1, current + 1):
                 self._key(f"{op.key}:{bucket}")
             inflight = self._key(f"{op.key}:f") if op.reserve else 0
             self.argv += ["C", first, DISTINCT_BUCKETS, inflight]
         elif isinstance(op, DistinctAdd):
-            bucket = bucket_of(self.now, op.window)
+            bucket = bucket_of(when, op.window)
             bucket_key = self._key(f"{op.key}:{bucket}")
             inflight = self._key(f"{op.key}:f") if op.release else 0
             expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
-            ttl = max(math.ceil((expires - self.now) * 1000), 1)
+            ttl = max(math.ceil((expires - when) * 1000), 1)
             has = "1" if op.member is not None else "0"
             self.argv += ["A", bucket_key, inflight, ttl, has, op.member or ""]
         elif isinstance(op, ValueGet):
@@ -103,18 +119,30 @@ class RedisStore(Store):
     Args:
         client: a ``redis.asyncio.Redis`` or ``RedisCluster``.
         timeout: seconds a whole batch may take before it counts as a failure.
+        hold_writes: seconds post-response writes may wait to share a call (default
+            :data:`HOLD_WRITES`, the next loop turn).
     """
 
-    def __init__(self, client: Redis | RedisCluster, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: Redis | RedisCluster,
+        timeout: float = DEFAULT_TIMEOUT,
+        hold_writes: float | None = None,
+    ) -> None:
         self.client = client
         self.timeout = timeout
+        self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
+        self._pending: list[tuple[Op, float]] = []
+        self._timer: asyncio.Handle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
         """``redis://``, ``rediss://`` or ``redis+cluster://host:port``, with options
-        ``timeout`` and ``connect_timeout`` (seconds, default 0.05) and ``max_connections``.
+        ``timeout`` and ``connect_timeout`` (seconds, default 0.05), ``max_connections`` and
+        ``hold_writes`` (seconds, default 0: see :meth:`write_later`).
         """
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -122,9 +150,10 @@ class RedisStore(Store):
             timeout = float(query.pop("timeout", DEFAULT_TIMEOUT))
             connect = float(query.pop("connect_timeout", timeout))
             max_connections = int(query.pop("max_connections", "64"))
+            hold = float(query.pop("hold_writes", HOLD_WRITES))
         except ValueError:
             raise ConfigError(
-                f"store {url!r}: timeout and max_connections must be numbers"
+                f"store {url!r}: timeout, hold_writes and max_connections must be numbers"
             ) from None
         if query:
             raise ConfigError(f"store {url!r}: unknown option(s) {', '.join(sorted(query))}")
@@ -139,25 +168,58 @@ class RedisStore(Store):
             client: Redis | RedisCluster = RedisCluster.from_url(plain, **options)
         else:
             client = Redis.from_url(urlunsplit(parts._replace(query="")), **options)
-        return cls(client, timeout)
+        return cls(client, timeout, hold)
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
-        """Run ``ops`` in one script call (one per hash slot on a cluster)."""
-        if not ops:
+        """Run any held writes, then ``ops``, in one script call (one per slot on a cluster)."""
+        deferred, self._pending = self._pending, []
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not ops and not deferred:
             return []
+        items: list[tuple[Op, float | None]] = [*deferred, *((op, None) for op in ops)]
         try:
             if not self._discovered:
                 await self._discover()
             async with asyncio.timeout(self.timeout * 2):
-                if not self.cluster:
-                    encoder = _Encoder(now)
-                    for op in ops:
-                        encoder.add(op)
-                    raw = await self._run(self.client, encoder)
-                    return [_decode(op, item) for op, item in zip(ops, raw, strict=True)]
-                return await self._run_by_slot(ops, now)
+                raw = await self._run_items(items, now)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+        current = raw[len(deferred) :]
+        return [_decode(op, item) for op, item in zip(ops, current, strict=True)]
+
+    async def write_later(self, ops: Sequence[Op], now: float) -> None:
+        """Hold writes for the next call, or at most ``hold_writes`` seconds.
+
+        Writes after a response ride along with the next request's reads, or go together
+        with the others finished in the same turn of the event loop. Held writes release
+        budget places and count records, so until they land other workers see a budget as
+        *more* spent, never less. A batch of :data:`MAX_HELD` goes at once.
+        """
+        self._pending.extend((op, now) for op in ops)
+        if len(self._pending) >= MAX_HELD:
+            await self.execute((), now)
+        elif self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = (
+                loop.call_later(self.hold_writes, self._flush_soon)
+                if self.hold_writes > 0
+                else loop.call_soon(self._flush_soon)
+            )
+
+    def _flush_soon(self) -> None:
+        self._timer = None
+        if self._pending:
+            task = asyncio.ensure_future(self._flush())
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self) -> None:
+        try:
+            await self.execute((), time.time())
+        except StorageError as exc:
+            logger.warning("guard: held writes lost, Redis unavailable: %s", exc)
 
     async def _discover(self) -> None:
         """Learn the cluster's slots once, outside the per-request timeout (it is slower)."""
@@ -178,27 +240,29 @@ class RedisStore(Store):
             )
         return result
 
-    async def _run_by_slot(self, ops: Sequence[Op], now: float) -> list[Result]:
-        """Cluster: one script call per hash slot, all in flight at once.
+    async def _run_items(self, items: list[tuple[Op, float | None]], now: float) -> list[Any]:
+        """One script call per hash slot (one in all off a cluster), all in flight at once.
 
         (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
         """
         groups: dict[int, list[int]] = {}
-        for index, op in enumerate(ops):
-            groups.setdefault(_slot(op), []).append(index)
+        for index, (op, _) in enumerate(items):
+            groups.setdefault(_slot(op) if self.cluster else 0, []).append(index)
         encoders = []
         for indexes in groups.values():
             encoder = _Encoder(now)
             for index in indexes:
-                encoder.add(ops[index])
+                encoder.add(*items[index])
             encoders.append(encoder)
         replies = await asyncio.gather(*(self._run(self.client, e) for e in encoders))
-        results: list[Result] = [None] * len(ops)
+        results: list[Any] = [None] * len(items)
         for indexes, raw in zip(groups.values(), replies, strict=True):
             for index, item in zip(indexes, raw, strict=True):
-                results[index] = _decode(ops[index], item)
+                results[index] = item
         return results
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Send any held writes, then close the connection pool."""
+        if self._pending:
+            await self._flush()
         await self.client.aclose()

@@ -39,11 +39,13 @@ class CircuitBreaker:
             logger.warning("guard: store reachable again; circuit closed")
         self.failures, self.opened_at = 0, None
 
-    def failed(self, now: float) -> None:
+    def failed(self, now: float, error: Exception | None = None) -> None:
         """Record a failure: enough in a row open the circuit."""
         self.failures += 1
         if self.failures >= self.threshold and self.opened_at is None:
-            logger.warning("guard: store failing; circuit open for %.1fs", self.cooldown)
+            logger.warning(
+                "guard: store failing (%s); circuit open for %.1fs", error, self.cooldown
+            )
             self.opened_at = now
 
     @property
@@ -84,8 +86,8 @@ class ResilientStore(Store):
         if self.breaker.allows(moment):
             try:
                 results = await self.primary.execute(ops, now)
-            except StorageError:
-                self.breaker.failed(moment)
+            except StorageError as exc:
+                self.breaker.failed(moment, exc)
                 if self.fallback is None:
                     raise
             else:
@@ -94,6 +96,18 @@ class ResilientStore(Store):
         if self.fallback is None:
             raise StorageError("store unavailable: circuit open")
         return await self.fallback.execute(ops, now)
+
+    async def write_later(self, ops: Sequence[Op], now: float) -> None:
+        """Hand writes to the primary to batch; while the circuit is open, to the fallback.
+
+        (Writes the primary held and then could not send are lost with the outage: records
+        served in that moment go uncounted, never more than one batch.)
+        """
+        if self.breaker.open or self.breaker.failures:
+            if self.fallback is not None:
+                await self.fallback.execute(ops, now)
+            return
+        await self.primary.write_later(ops, now)
 
     async def close(self) -> None:
         """Close both stores."""

@@ -385,3 +385,12 @@ async def test_batch_returns_one_result_per_op_in_order(
 async def test_empty_batch_returns_empty_list(store: Store) -> None:
     """Executing no ops returns no results."""
     assert await store.execute([], T0) == []
+
+
+async def test_a_huge_limit_is_allowed(store: Store, key: Callable[[str], str]) -> None:
+    """A limit so large that its step vanishes next to the clock is simply always allowed."""
+    name = key("huge")
+    for step in range(3):
+        state = await one(store, RateHit(name, 1_000_000_000, 60.0), T0 + step * 0.001)
+        assert isinstance(state, RateState)
+        assert state.allowed

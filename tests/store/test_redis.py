@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import re
@@ -71,10 +72,15 @@ async def test_every_key_has_the_prefix_and_a_ttl(private_redis: RedisServer) ->
     assert all(ttl > 0 for ttl in ttls.values()), ttls
 
 
-async def test_one_round_trip_before_the_response(private_redis: RedisServer) -> None:
-    """Each request costs one script call before the app runs and one after it answers."""
+async def test_one_round_trip_per_request(
+    private_redis: RedisServer,
+) -> None:
+    """Each request costs one script call: its writes after the response ride along with the
+    next request's call; the last ones go when the store closes."""
     clock = ManualClock()
     app = guarded_on(private_redis, clock, thresholds={"gray": 1.0, "block": 1.0})
+    # Hold writes for a minute: every request's writes must then go with the next one's call.
+    app.store.primary.hold_writes = 60.0  # type: ignore[attr-defined]
     await call_asgi(app, "/jobs", headers=chrome_headers())  # loads the script (NOSCRIPT)
     private_redis.command("CONFIG", "RESETSTAT")
     requests = 25
@@ -85,7 +91,7 @@ async def test_one_round_trip_before_the_response(private_redis: RedisServer) ->
     await app.aclose()
     stats = private_redis.command("INFO", "commandstats")
     calls = {m[0]: int(m[1]) for m in re.findall(r"cmdstat_(\w+):calls=(\d+)", stats)}
-    assert calls.get("evalsha") == 2 * requests
+    assert calls.get("evalsha") == requests + 1
     assert "script" not in calls  # no reload: the script stays cached
 
 
@@ -135,3 +141,15 @@ async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServ
         f"{transient / people:.0f} more in rate-limit keys while active"
     )
     assert tracked / people < 1024
+
+
+async def test_held_writes_are_sent_without_a_next_request(private_redis: RedisServer) -> None:
+    """With no further requests, a request's writes still reach Redis (on the next turn)."""
+    clock = ManualClock()
+    app = guarded_on(private_redis, clock, thresholds={"gray": 1.0, "block": 1.0})
+    await call_asgi(app, "/resume/100001", headers=chrome_headers(), client=("192.0.2.77", 1))
+    deadline = asyncio.get_running_loop().time() + 5
+    while not any(":b3600:" in key and "192.0.2.77" in key for key in keys(private_redis)):
+        assert asyncio.get_running_loop().time() < deadline, "held writes never arrived"
+        await asyncio.sleep(0.01)
+    await app.aclose()

@@ -29,7 +29,8 @@ while i <= #ARGV do
     if now < allow_at then
       results[#results + 1] = {0, 0, tostring(tat - now), tostring(allow_at - now)}
     else
-      redis.call('SET', key, tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
+      -- A huge limit's step can vanish in the float; PX must still be at least 1.
+      redis.call('SET', key, tostring(new_tat), 'PX', math.max(math.ceil((new_tat - now) * 1000), 1))
       local remaining = math.floor((period - (new_tat - now)) / interval + 1e-9)
       if remaining < 0 then remaining = 0 end
       results[#results + 1] = {1, remaining, tostring(new_tat - now), '0'}
