@@ -44,6 +44,8 @@ from guard.store.base import (
 SCRIPT = resources.files("guard.store").joinpath("lua/batch.lua").read_text(encoding="utf-8")
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
 DEFAULT_TIMEOUT = 0.05
+DEFAULT_CONNECT_TIMEOUT = 0.25
+"""Connections are opened rarely (pooled), so they may take longer than one call."""
 HOLD_WRITES = 0.0
 """Seconds writes may be held for a later call (see :meth:`RedisStore.write_later`).
 
@@ -141,14 +143,15 @@ class RedisStore(Store):
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
         """``redis://``, ``rediss://`` or ``redis+cluster://host:port``, with options
-        ``timeout`` and ``connect_timeout`` (seconds, default 0.05), ``max_connections`` and
+        ``timeout`` (seconds a call may take, 0.05), ``connect_timeout`` (0.25),
+        ``max_connections`` and
         ``hold_writes`` (seconds, default 0: see :meth:`write_later`).
         """
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         try:
             timeout = float(query.pop("timeout", DEFAULT_TIMEOUT))
-            connect = float(query.pop("connect_timeout", timeout))
+            connect = float(query.pop("connect_timeout", DEFAULT_CONNECT_TIMEOUT))
             max_connections = int(query.pop("max_connections", "64"))
             hold = float(query.pop("hold_writes", HOLD_WRITES))
         except ValueError:
