@@ -15,6 +15,21 @@ from typing import Self
 # uint16 counters (saturating); last_record; the gap mean and M2 as float32: 60 bytes.
 _LAYOUT = struct.Struct("<d2f4I6Hq2f")
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
+_PACKED_IN_ORDER = (
+    "requests",
+    "documents",
+    "statics",
+    "records",
+    "sequential_steps",
+    "cookie_returns",
+    "robots_fetches",
+    "honeypot_hits",
+    "client_errors",
+    "doc_gap_count",
+    "last_record",
+    "doc_gap_mean",
+    "doc_gap_m2",
+)
 
 
 @dataclass(slots=True)
@@ -117,39 +132,8 @@ class ClientProfile:
     @classmethod
     def unpack(cls, data: bytes) -> Self:
         """The inverse of :meth:`pack`."""
-        (
-            base,
-            last_seen,
-            last_document,
-            requests,
-            documents,
-            statics,
-            records,
-            steps,
-            cookies,
-            robots,
-            honeypot,
-            errors,
-            gaps,
-            last_record,
-            mean,
-            m2,
-        ) = _LAYOUT.unpack(data)
-        return cls(
-            base,
-            base + last_seen,
-            requests,
-            documents,
-            statics,
-            records,
-            steps,
-            cookies,
-            robots,
-            honeypot,
-            errors,
-            gaps,
-            last_record,
-            mean,
-            m2,
-            base + last_document,
-        )
+        base, last_seen, last_document, *rest = _LAYOUT.unpack(data)
+        profile = cls(base, base + last_seen, last_document=base + last_document)
+        for name, value in zip(_PACKED_IN_ORDER, rest, strict=True):
+            setattr(profile, name, value)
+        return profile
