@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import secrets
 
 
@@ -19,10 +20,14 @@ class CookieSigner:
     def __init__(self, secret: bytes, max_age: float = 7 * 86400) -> None:
         self.secret = secret
         self.max_age = max_age
+        # Tokens must be unique, not secret (the signature guards them): a random prefix per
+        # process and a counter avoid a system call for randomness on every cookie.
+        self._prefix = secrets.token_urlsafe(6)
+        self._issued = itertools.count()
 
     def issue(self, now: float) -> str:
-        """A fresh signed value with a random token."""
-        body = f"{secrets.token_urlsafe(9)}.{int(now)}"
+        """A fresh signed value with a unique token."""
+        body = f"{self._prefix}{next(self._issued):x}.{int(now)}"
         return f"{body}.{self._sign(body)}"
 
     def verify(self, value: str, now: float) -> bool:

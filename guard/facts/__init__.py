@@ -15,6 +15,7 @@ from guard.facts.client import (
     ClientAddressResolver,
     IPAddress,
     in_networks,
+    ip_text,
     network_group,
     parse_ip,
 )
@@ -94,12 +95,12 @@ class FactExtractor:
         tls = headers.get(tls_header) if from_proxy and tls_header else None
         fingerprint = header_fingerprint(names, headers, tls)
         raw_identity = self.identity(headers, cookies)
-        ip_text = str(client_ip) if client_ip is not None else "unknown"
+        ip = ip_text(client_ip) if client_ip is not None else "unknown"
         actors: dict[ActorKind, str] = {
-            "ip": ip_text,
+            "ip": ip,
             "network": network_group(client_ip) if client_ip is not None else "unknown",
             "fingerprint": fingerprint,
-            "client": _client_key(ip_text, headers.get("user-agent", "")),
+            "client": _client_key(ip, headers.get("user-agent", "")),
             "global": "all",
         }
         if raw_identity:

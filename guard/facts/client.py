@@ -24,6 +24,12 @@ def parse_ip(text: str) -> IPAddress | None:
 
 
 @lru_cache(maxsize=65536)
+def ip_text(address: IPAddress) -> str:
+    """The canonical text of an address (cached: formatting an address is not free)."""
+    return str(address)
+
+
+@lru_cache(maxsize=65536)
 def network_group(address: IPAddress) -> str:
     """The block one party usually controls: the IPv4 /24 or the IPv6 /64, as CIDR text."""
     prefix = 24 if address.version == 4 else 64
