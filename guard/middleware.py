@@ -20,7 +20,7 @@ from guard.policy import Policy, Verdict
 from guard.signals import default_signals
 from guard.signals.base import Report, Signal
 from guard.store import Store, store_for
-from guard.store.base import Op
+from guard.store.base import Op, Result
 from guard.types import Action, ASGIApp, Clock, Message, Receive, Scope, Send
 
 logger = logging.getLogger("guard")
@@ -128,12 +128,22 @@ class GuardMiddleware:
             results = await self.store.execute([op for plan in plans for op in plan], facts.now)
         except StorageError as exc:
             return self._store_down(facts, plans, exc)
+        try:
+            self._judge(facts, plans, results, report)
+        except Exception:
+            await self._settle(facts, report, status=0)  # give back what the reads reserved
+            raise
+        verdict = self.policy.decide(report.findings, report.rate_policies)
+        return Decision(facts, verdict, report)
+
+    def _judge(
+        self, facts: Facts, plans: Sequence[Sequence[Op]], results: Sequence[Result], report: Report
+    ) -> None:
+        """Hand each signal the results of its own ops."""
         start = 0
         for signal, plan in zip(self.signals, plans, strict=True):
             signal.judge(facts, results[start : start + len(plan)], report)
             start += len(plan)
-        verdict = self.policy.decide(report.findings, report.rate_policies)
-        return Decision(facts, verdict, report)
 
     def _store_down(
         self, facts: Facts, plans: Sequence[Sequence[Op]], exc: StorageError
@@ -209,16 +219,20 @@ class GuardMiddleware:
 
     async def _record(self, decision: Decision, status: int) -> None:
         """After the response: write state back and log. Failures here only get logged."""
-        facts, report = decision.facts, decision.report
+        facts = decision.facts
         try:
-            if report is not None:
-                ops = [op for signal in self.signals for op in signal.settle(facts, status, report)]
-                if ops:
-                    await self.store.write_later(ops, facts.now)
+            if decision.report is not None:
+                await self._settle(facts, decision.report, status)
             if self.log is not None and self.log.wants(decision.verdict):
                 self.log.write(facts, decision.verdict, status)
         except Exception:
             logger.exception("guard: could not record the decision on %s", facts.path)
+
+    async def _settle(self, facts: Facts, report: Report, status: int) -> None:
+        """The signals' writes once the status is known (0: no response, count nothing)."""
+        ops = [op for signal in self.signals for op in signal.settle(facts, status, report)]
+        if ops:
+            await self.store.write_later(ops, facts.now)
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         """Pass lifespan messages on unchanged; as the app's shutdown completes, close the store

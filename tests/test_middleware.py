@@ -16,6 +16,7 @@ from starlette.routing import Route
 from guard import Action, GuardConfig, GuardMiddleware, StorageError
 from guard.demo import create_demo_app
 from guard.facts import Facts
+from guard.signals import default_signals
 from guard.signals.base import Report, StatelessSignal
 from guard.store import Store
 from guard.store.base import Op, Result
@@ -280,3 +281,34 @@ async def test_the_store_closes_when_the_app_shuts_down() -> None:
     await guard({"type": "lifespan"}, receive, send)
     assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
     assert store.closed
+
+
+class FlakySignal(StatelessSignal):
+    """A signal with an intermittent bug: it raises on every other request."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        self.calls += 1
+        if self.calls % 2:
+            raise RuntimeError("intermittent bug")
+
+
+async def test_an_intermittent_bug_does_not_eat_budgets() -> None:
+    """A request the guard fails on is served and gives back its budget reservation, so
+    the healthy requests around it keep their full budget."""
+    config = GuardConfig.from_mapping(
+        {
+            "secret": SECRET,
+            "thresholds": {"gray": 1.0, "block": 1.0},
+            "routes": {"sensitive": {"budgets": {"ip": ["5/hour"]}}},
+        }
+    )
+    signals = (*default_signals(config), FlakySignal())
+    app = GuardMiddleware(create_demo_app(100), config, signals=signals)
+    statuses = [
+        (await call_asgi(app, f"/resume/{100000 + n}", headers=chrome_headers())).status
+        for n in range(10)
+    ]
+    assert statuses == [200] * 10
