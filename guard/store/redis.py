@@ -265,7 +265,9 @@ class RedisStore(Store):
         return results
 
     async def close(self) -> None:
-        """Send any held writes, then close the connection pool."""
+        """Send any held writes (and wait for those already on their way), then close."""
         if self._pending:
             await self._flush()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
         await self.client.aclose()
