@@ -67,24 +67,27 @@ BACKENDS: list[Backend] = [
 CLOCKED = [backend for backend in BACKENDS if backend.expires_by_now]
 
 
-@pytest.fixture(params=BACKENDS, ids=lambda backend: backend.name)
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    """A fresh store of each backend in turn, closed afterwards."""
+async def _opened(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """A fresh store of the parametrized backend, closed afterwards."""
     instance = request.param.make(request)
     try:
         yield instance
     finally:
         await instance.close()
+
+
+@pytest.fixture(params=BACKENDS, ids=lambda backend: backend.name)
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """A fresh store of each backend in turn."""
+    async for instance in _opened(request):
+        yield instance
 
 
 @pytest.fixture(params=CLOCKED, ids=lambda backend: backend.name)
 async def clocked_store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     """A fresh store of each backend that expires keys by the ``now`` it is given."""
-    instance = request.param.make(request)
-    try:
+    async for instance in _opened(request):
         yield instance
-    finally:
-        await instance.close()
 
 
 @pytest.fixture
