@@ -11,7 +11,9 @@ SET_LIMIT = 1024
 Per-actor budgets are far below it, so the check at the budget's edge is exact; only huge
 counts (a global budget) are estimated."""
 
-Members = set[str] | HyperLogLog
+Members = dict[str, None] | HyperLogLog
+"""Members as dict keys, not a set: CPython's garbage collector skips dicts of plain
+strings, so a store full of them costs no time in collections (sets are always tracked)."""
 
 
 class DistinctWindow:
@@ -25,7 +27,7 @@ class DistinctWindow:
 
     def __init__(self) -> None:
         self.buckets: dict[int, Members] = {}
-        self.union: Members = set()
+        self.union: Members = {}
         self.in_flight = 0
         self.oldest = 0  # the lowest bucket index held, so expiry checks are one comparison
 
@@ -49,15 +51,22 @@ class DistinctWindow:
         members = self.buckets.get(bucket)
         if members is None:
             members = self.buckets[bucket] = (
-                HyperLogLog() if isinstance(self.union, HyperLogLog) else set()
+                HyperLogLog() if isinstance(self.union, HyperLogLog) else {}
             )
             self.oldest = min(self.buckets)
-        members.add(member)
-        self.union.add(member)
-        if isinstance(self.union, set) and len(self.union) > SET_LIMIT:
-            self.union = HyperLogLog.of(self.union)
+        if isinstance(members, HyperLogLog):
+            members.add(member)
+        else:
+            members[member] = None
+        union = self.union
+        if isinstance(union, HyperLogLog):
+            union.add(member)
+            return
+        union[member] = None
+        if len(union) > SET_LIMIT:
+            self.union = HyperLogLog.of(union)
             self.buckets = {
-                b: HyperLogLog.of(m) for b, m in self.buckets.items() if isinstance(m, set)
+                b: HyperLogLog.of(m) if isinstance(m, dict) else m for b, m in self.buckets.items()
             }
 
     def _expire(self, bucket: int) -> None:
@@ -67,11 +76,13 @@ class DistinctWindow:
         for b in [b for b in self.buckets if b < oldest]:
             del self.buckets[b]
         self.oldest = min(self.buckets, default=oldest)
-        live = list(self.buckets.values())
         if isinstance(self.union, HyperLogLog):
-            union = HyperLogLog()
-            for sketch in live:
-                union.merge(sketch)  # type: ignore[arg-type]
-            self.union = union
+            sketch = HyperLogLog()
+            for members in self.buckets.values():
+                sketch.merge(members)  # type: ignore[arg-type]
+            self.union = sketch
         else:
-            self.union = set().union(*live)  # type: ignore[arg-type]
+            union: dict[str, None] = {}
+            for members in self.buckets.values():
+                union.update(members)  # type: ignore[arg-type]
+            self.union = union
