@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench
+.PHONY: demo test bench bench-model train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -8,3 +8,11 @@ bench:  ## overhead benchmark: the guard (memory and Redis stores) against the b
 	scripts/bootstrap dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/python benchmarks/overhead.py
+
+bench-model:  ## cost of scoring one request with the behaviour model (features + model)
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/model_cost.py
+
+train:  ## retrain the shipped model on simulated traffic (models/)
+	scripts/bootstrap dev
+	.venv/bin/guard train --out models

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from guard.config import GuardConfig
 from guard.config_file import load_config
-from guard.errors import ConfigError
+from guard.errors import ConfigError, ModelError
+from guard.learn import commands as learn_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--log", default=None, help="append decisions as JSON lines here ('-')")
     check = commands.add_parser("check-config", help="validate a config file and print it")
     check.add_argument("config", help="a guard TOML config file")
+    learn_commands.add_parsers(commands)
     return parser
 
 
@@ -66,12 +68,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return run_demo(args)
+        if args.command in {"train", "evaluate"}:
+            return _learn(args)
         config = load_config(args.config)
         print(config)
         return 0
     except ConfigError as exc:
         print(f"guard: configuration error: {exc}", file=sys.stderr)
         return 2
+    except ModelError as exc:
+        print(f"guard: {exc}", file=sys.stderr)
+        return 2
+
+
+def _learn(args: argparse.Namespace) -> int:
+    """``guard train`` / ``guard evaluate``, which need the ml extra."""
+    try:
+        import sklearn  # noqa: F401, PLC0415
+        import tqdm  # noqa: F401, PLC0415
+    except ImportError:
+        print(
+            "guard: train and evaluate need the ml extra: pip install 'guard[ml]'", file=sys.stderr
+        )
+        return 2
+    if args.command == "train":
+        return learn_commands.run_train(args)
+    return learn_commands.run_evaluate(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,6 +97,8 @@ class GuardConfig:
     tarpit_delay: float = 3.0
     tarpit_max_concurrent: int = 32
     key_prefix: str = "guard"
+    model: str = "off"
+    utc_offset_hours: float = 0.0
 
     def route_class(self, name: str) -> RouteClass:
         """The route class called ``name``; raises KeyError if there is none."""
@@ -127,9 +129,10 @@ def _defaults() -> dict[str, Any]:
                     "network": "120/minute",
                     "identity": "60/minute",
                     "fingerprint": "600/minute",
+                    "newcomer": "30/minute",
                 },
                 "budgets": {
-                    "ip": ["60/hour", "200/day"],
+                    "ip": ["120/hour", "400/day"],
                     "network": ["300/hour"],
                     "identity": ["100/hour", "400/day"],
                     "fingerprint": ["2000/hour"],
@@ -179,6 +182,8 @@ SCALAR_KEYS = frozenset(
         "tarpit_delay",
         "tarpit_max_concurrent",
         "key_prefix",
+        "model",
+        "utc_offset_hours",
     }
 )
 """Top-level keys with one value each."""
@@ -235,6 +240,10 @@ class _Reader:
                 self._number("tarpit_max_concurrent", d.get("tarpit_max_concurrent", 32), 1, 1e5)
             ),
             key_prefix=self._string("key_prefix", d.get("key_prefix", "guard")),
+            model=self._string("model", d.get("model", "off")),
+            utc_offset_hours=self._number(
+                "utc_offset_hours", d.get("utc_offset_hours", 0.0), -14.0, 14.0
+            ),
         )
 
     def _routes(self, value: Any) -> tuple[RouteClass, ...]:

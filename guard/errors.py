@@ -13,3 +13,8 @@ class ConfigError(GuardError):
 
 class StorageError(GuardError):
     """The state store could not answer; the failure policy decides what happens next."""
+
+
+class ModelError(GuardError):
+    """A model file is missing, corrupt or made for other features; the guard then runs on
+    its rules alone."""

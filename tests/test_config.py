@@ -22,7 +22,7 @@ def test_defaults_are_valid() -> None:
     sensitive = config.route_class("sensitive")
     assert sensitive.sensitive
     assert sensitive.rates["ip"] == Rate(30, 60.0)
-    assert sensitive.budgets["ip"] == (Rate(60, 3600.0), Rate(200, 86400.0))
+    assert sensitive.budgets["ip"] == (Rate(120, 3600.0), Rate(400, 86400.0))
     assert config.route_class("static").static
     assert config.route_class("default").paths == ("*",)
     assert config.honeypot_paths == ("/resumes/all",)

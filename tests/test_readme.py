@@ -20,7 +20,7 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
     defaults = load_config(None, env={})
     assert config.routes == defaults.routes
     assert config.thresholds == defaults.thresholds
-    assert config.route_class("sensitive").budgets["ip"] == (Rate(60, 3600.0), Rate(200, 86400.0))
+    assert config.route_class("sensitive").budgets["ip"] == (Rate(120, 3600.0), Rate(400, 86400.0))
 
 
 def test_the_readme_quotes_the_real_decision_path() -> None:

@@ -105,6 +105,9 @@ class FactExtractor:
         }
         if raw_identity:
             actors["identity"] = hash_identity(raw_identity, self.secret)
+        tracked = self._tracked(cookies, now)
+        if not tracked and self.config.mode == "enforce":
+            actors["newcomer"] = "all"
         path = scope.get("path") or "/"
         return Facts(
             now=now,
@@ -118,7 +121,7 @@ class FactExtractor:
             agent=agent,
             actors=actors,
             secure_context=_secure_context(scope, headers, from_proxy),
-            tracked=self._tracked(cookies, now),
+            tracked=tracked,
         )
 
     def _tracked(self, cookies: Mapping[str, str], now: float) -> bool:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from guard.facts import Facts
 from guard.signals.base import Report
-from guard.signals.profile import ClientProfile
+from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 
 PROFILE_TTL = 6 * 3600.0
+
+
+def referrer_kind(headers: Mapping[str, str]) -> int:
+    """Where the Referer points: nowhere, this site (the Host header's) or elsewhere."""
+    referrer = headers.get("referer")
+    if not referrer:
+        return REFERRER_NONE
+    parts = referrer.split("/", 3)
+    host = headers.get("host")
+    return REFERRER_SITE if host and len(parts) > 2 and parts[2] == host else REFERRER_OTHER
+
+
+def local_hour(now: float, utc_offset_hours: float) -> int:
+    """The hour of day (0-23) on the site's clock."""
+    return int((now + utc_offset_hours * 3600.0) % 86400.0 // 3600.0)
 
 
 def record_number(record_id: str | None) -> int | None:
@@ -31,6 +46,7 @@ class BehaviourSignal:
         robots_disallow: path prefixes robots.txt disallows.
         cookies_tracked: whether the guard sets its cookie (not in shadow mode), so that a
             client that never returns it can be told apart.
+        utc_offset_hours: the site's time zone, for night-time activity.
     """
 
     def __init__(
@@ -39,8 +55,10 @@ class BehaviourSignal:
         honeypot_paths: Sequence[str],
         robots_disallow: Sequence[str],
         cookies_tracked: bool,
+        utc_offset_hours: float = 0.0,
     ) -> None:
         self.prefix = prefix
+        self.utc_offset_hours = utc_offset_hours
         self.honeypot_paths = frozenset(honeypot_paths)
         self.robots_disallow = tuple(robots_disallow)
         self.cookies_tracked = cookies_tracked
@@ -60,6 +78,11 @@ class BehaviourSignal:
             tracked=facts.tracked,
             robots=facts.path == "/robots.txt",
             honeypot=facts.path in self.honeypot_paths,
+            path=facts.path,
+            referrer=referrer_kind(facts.headers),
+            head=facts.method == "HEAD",
+            api=facts.wants_json,
+            local_hour=local_hour(facts.now, self.utc_offset_hours),
         )
         report.profile = profile
         self._score(facts, profile, report)

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import math
 import struct
+import zlib
 from dataclasses import dataclass
 from typing import Self
 
-# first_seen; last_seen and last_document as float32 offsets from it; four uint32 and six
-# uint16 counters (saturating); last_record; the gap mean and M2 as float32: 60 bytes.
-_LAYOUT = struct.Struct("<d2f4I6Hq2f")
+# first_seen; last_seen and last_document as float32 offsets from it; four uint32 and eleven
+# uint16 counters (saturating); last_record; the path bitmap; the gap mean, M2 and minimum
+# and two decaying page rates as float32: 90 bytes.
+_LAYOUT = struct.Struct("<d2f4I11HqQ5f")
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
+_FAST_RATE_TAU, _SLOW_RATE_TAU = 10.0, 300.0
+_NIGHT_HOURS = 6  # 00:00 to 06:00 at the site's clock
+_PATH_BITS = 64
+
+REFERRER_NONE, REFERRER_SITE, REFERRER_OTHER = 0, 1, 2
 _PACKED_IN_ORDER = (
     "requests",
     "documents",
@@ -26,9 +33,18 @@ _PACKED_IN_ORDER = (
     "honeypot_hits",
     "client_errors",
     "doc_gap_count",
+    "empty_referrers",
+    "site_referrers",
+    "heads",
+    "night_documents",
+    "api_requests",
     "last_record",
+    "paths_seen",
     "doc_gap_mean",
     "doc_gap_m2",
+    "doc_gap_min",
+    "rate_fast",
+    "rate_slow",
 )
 
 
@@ -37,7 +53,9 @@ class ClientProfile:
     """Counters for one client (one IP with one user agent).
 
     ``doc_gap_*`` follow the gaps between page requests (Welford's running mean and sum of
-    squares), so timing regularity needs no list of timestamps.
+    squares), so timing regularity needs no list of timestamps. ``rate_fast`` and
+    ``rate_slow`` are page counts that decay with time constants of 10 s and 5 minutes.
+    ``paths_seen`` is a 64-bit linear-counting sketch of the distinct paths requested.
     """
 
     first_seen: float = 0.0
@@ -52,9 +70,18 @@ class ClientProfile:
     honeypot_hits: int = 0
     client_errors: int = 0
     doc_gap_count: int = 0
+    empty_referrers: int = 0
+    site_referrers: int = 0
+    heads: int = 0
+    night_documents: int = 0
+    api_requests: int = 0
     last_record: int = -1
+    paths_seen: int = 0
     doc_gap_mean: float = 0.0
     doc_gap_m2: float = 0.0
+    doc_gap_min: float = 0.0
+    rate_fast: float = 0.0
+    rate_slow: float = 0.0
     last_document: float = 0.0
 
     def observe(
@@ -66,8 +93,17 @@ class ClientProfile:
         tracked: bool,
         robots: bool,
         honeypot: bool,
+        path: str = "",
+        referrer: int = REFERRER_NONE,
+        head: bool = False,
+        api: bool = False,
+        local_hour: int = 12,
     ) -> None:
-        """Count one request (its status arrives later through :meth:`observe_status`)."""
+        """Count one request (its status arrives later through :meth:`observe_status`).
+
+        ``referrer`` says where the Referer header points (``REFERRER_*``); ``local_hour``
+        is the hour on the site's clock, for night-time activity.
+        """
         if self.requests == 0:
             self.first_seen = now
         self.requests += 1
@@ -75,15 +111,26 @@ class ClientProfile:
         self.cookie_returns += tracked
         self.robots_fetches += robots
         self.honeypot_hits += honeypot
+        self.heads += head
+        self.api_requests += api
         if static:
             self.statics += 1
             return
+        self.paths_seen |= 1 << (zlib.crc32(path.encode("utf-8", "replace")) % _PATH_BITS)
+        self.empty_referrers += referrer == REFERRER_NONE
+        self.site_referrers += referrer == REFERRER_SITE
+        self.night_documents += local_hour < _NIGHT_HOURS
         if self.documents:
             gap = max(now - self.last_document, 0.0)
             self.doc_gap_count += 1
             delta = gap - self.doc_gap_mean
             self.doc_gap_mean += delta / self.doc_gap_count
             self.doc_gap_m2 += delta * (gap - self.doc_gap_mean)
+            self.doc_gap_min = gap if self.doc_gap_count == 1 else min(self.doc_gap_min, gap)
+            self.rate_fast = self.rate_fast * math.exp(-gap / _FAST_RATE_TAU) + 1.0
+            self.rate_slow = self.rate_slow * math.exp(-gap / _SLOW_RATE_TAU) + 1.0
+        else:
+            self.rate_fast = self.rate_slow = 1.0
         self.documents += 1
         self.last_document = now
         if record is not None:
@@ -98,6 +145,14 @@ class ClientProfile:
             self.client_errors += 1
 
     @property
+    def distinct_paths(self) -> float:
+        """About how many distinct page paths the client requested (exact while few)."""
+        empty = _PATH_BITS - self.paths_seen.bit_count()
+        if empty == 0:
+            return _PATH_BITS * math.log(_PATH_BITS)  # saturated: at least this many
+        return -_PATH_BITS * math.log(empty / _PATH_BITS)
+
+    @property
     def doc_gap_cv(self) -> float:
         """Coefficient of variation of the gaps between pages (0 = a metronome)."""
         if self.doc_gap_count < 2 or self.doc_gap_mean <= 0:
@@ -106,7 +161,7 @@ class ClientProfile:
         return std / self.doc_gap_mean
 
     def pack(self) -> bytes:
-        """A fixed 60-byte encoding for networked stores (counters saturate, times to ~ms)."""
+        """A fixed 90-byte encoding for networked stores (counters saturate, times to ~ms)."""
         base = self.first_seen
         return _LAYOUT.pack(
             base,
@@ -122,11 +177,20 @@ class ClientProfile:
                     self.honeypot_hits,
                     self.client_errors,
                     self.doc_gap_count,
+                    self.empty_referrers,
+                    self.site_referrers,
+                    self.heads,
+                    self.night_documents,
+                    self.api_requests,
                 )
             ),
             self.last_record,
+            self.paths_seen,
             self.doc_gap_mean,
             self.doc_gap_m2,
+            self.doc_gap_min,
+            self.rate_fast,
+            self.rate_slow,
         )
 
     @classmethod

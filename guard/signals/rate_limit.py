@@ -28,11 +28,19 @@ class RateRule:
         return cls(kind, rate, f"r:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}')
 
 
+NEWCOMER_SURGE = 0.45
+"""The weight of a surge of record reads by newcomers: below the gray threshold alone, so a
+person landing on a record during a surge is served unless something else is off too."""
+
+
 class RateLimitSignal:
     """Spends one unit from every limit that applies to the request's route class.
 
     A rule applies when the request has that actor (no identity, no identity limit).
     Declared bots also meet ``bot_rate`` per IP on every route: polite crawling only.
+    The ``newcomer`` limit is different: all clients without the guard's cookie share it, so
+    going over it says that a crowd of new clients (a scraper rotating addresses, say) is
+    reading records, not that this one is. It adds evidence instead of refusing.
     """
 
     def __init__(self, config: GuardConfig) -> None:
@@ -63,6 +71,10 @@ class RateLimitSignal:
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         for rule, state in zip(report.rate_rules, results, strict=True):
             assert isinstance(state, RateState)
+            if rule.kind == "newcomer":
+                if not state.allowed:
+                    report.add("newcomer_surge", NEWCOMER_SURGE)
+                continue
             report.rate_policies.append(rule.policy)
             if not state.allowed:
                 report.add(

@@ -28,7 +28,8 @@ def write_config(tmp_path: Path, prefix: str, **tables: str) -> Path:
     """A config file with a shared secret, its own key prefix and the given TOML tables."""
     path = tmp_path / f"{prefix}.toml"
     body = "\n".join(f"[{name}]\n{text}" for name, text in tables.items())
-    path.write_text(f'secret = "{SECRET}"\nkey_prefix = "{prefix}"\n{body}\n')
+    # The model is off: these tests count what budgets let through across workers.
+    path.write_text(f'secret = "{SECRET}"\nkey_prefix = "{prefix}"\nmodel = "off"\n{body}\n')
     return path
 
 
@@ -106,6 +107,7 @@ def test_the_guard_on_a_redis_cluster(redis_cluster: RedisClusterProcess) -> Non
             "secret": SECRET,
             "store": f"{redis_cluster.url}?timeout=1",
             "key_prefix": "cluster-e2e",
+            "model": "off",
             "routes": {"sensitive": {"budgets": {"identity": ["15/hour"]}}},
             "thresholds": {"gray": 0.9, "block": 0.9},
         }

@@ -23,7 +23,7 @@ async def test_refusals_are_logged_with_reasons_and_actors() -> None:
     stream = io.StringIO()
     app = GuardMiddleware(
         create_demo_app(100),
-        GuardConfig.from_mapping({"secret": SECRET}),
+        GuardConfig.from_mapping({"secret": SECRET, "model": "off"}),
         decision_log=DecisionLog(stream),
     )
     await call_asgi(app, "/resume/100007", headers=BOT, client=("203.0.113.8", 1))

@@ -19,7 +19,7 @@ def reasons(log: object) -> list[list[str]]:
 
 async def test_honeypot_hit_blocks_the_client(guarded: GuardedFactory, clock: ManualClock) -> None:
     """Following the invisible link gets the client blocked on its next requests."""
-    app, log = guarded()
+    app, log = guarded(model="off")
     assert (await call_asgi(app, "/resumes", headers=chrome_headers())).status == 200
     clock.advance(2)
     await call_asgi(app, "/resumes/all", headers=chrome_headers())
@@ -31,7 +31,7 @@ async def test_honeypot_hit_blocks_the_client(guarded: GuardedFactory, clock: Ma
 
 async def test_reading_robots_then_ignoring_it_is_refused(guarded: GuardedFactory) -> None:
     """A client that fetched robots.txt and then reads a disallowed record is refused."""
-    app, log = guarded()
+    app, log = guarded(model="off")
     assert (await call_asgi(app, "/robots.txt", headers=chrome_headers())).status == 200
     assert (await call_asgi(app, "/resumes", headers=chrome_headers())).status == 200
     reply = await call_asgi(app, "/resume/100001", headers=chrome_headers())
@@ -43,7 +43,7 @@ async def test_cookie_is_issued_and_a_client_that_drops_it_is_noticed(
     guarded: GuardedFactory, clock: ManualClock
 ) -> None:
     """Pages set a signed guard cookie; five pages without returning it is a finding."""
-    app, log = guarded()
+    app, log = guarded(model="off")
     first = await call_asgi(app, "/", headers=chrome_headers())
     assert (first.header("set-cookie") or "").startswith("__guard=")
     for path in ("/jobs", "/resumes", "/search?q=a", "/resumes?page=2"):
@@ -54,7 +54,7 @@ async def test_cookie_is_issued_and_a_client_that_drops_it_is_noticed(
 
 async def test_returned_cookie_is_not_reissued(guarded: GuardedFactory) -> None:
     """A client that keeps the cookie gets no new one."""
-    app, _ = guarded()
+    app, _ = guarded(model="off")
     first = await call_asgi(app, "/", headers=chrome_headers())
     cookie = (first.header("set-cookie") or "").partition(";")[0]
     second = await call_asgi(app, "/jobs", headers={**chrome_headers(), "cookie": cookie})
@@ -65,7 +65,7 @@ async def test_one_odd_habit_alone_refuses_no_one(
     guarded: GuardedFactory, clock: ManualClock
 ) -> None:
     """A person with cached assets (no static loads) keeps reading: one soft finding only."""
-    app, log = guarded()
+    app, log = guarded(model="off")
     cookie = ""
     for n, record in enumerate((100417, 100023, 100881, 100302, 100555, 100190, 100744, 100666)):
         clock.advance(8 + n)

@@ -19,6 +19,7 @@ NO_SCORE = {"gray": 1.0, "block": 1.0}  # isolate the budget: scores alone never
 
 def budget(ip: str) -> dict[str, object]:
     return {
+        "model": "off",  # these tests are about budgets, not scores
         "thresholds": NO_SCORE,
         "routes": {"sensitive": {"budgets": {"ip": [ip], "network": ["1000/hour"]}}},
     }

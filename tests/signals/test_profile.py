@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import statistics
@@ -9,7 +10,7 @@ import struct
 
 import pytest
 
-from guard.signals.profile import ClientProfile
+from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
 
 T0 = 1_800_000_000.0
 
@@ -138,8 +139,9 @@ def test_clock_going_backwards_gives_zero_gap() -> None:
     assert profile.doc_gap_mean == 0.0
 
 
-def test_pack_is_60_bytes_and_round_trips() -> None:
-    """pack() gives the fixed 60-byte encoding and unpack() restores an equal profile."""
+def test_pack_is_90_bytes_and_round_trips() -> None:
+    """pack() gives the fixed 90-byte encoding and unpack() restores the profile (floats to
+    float32 precision)."""
     profile = ClientProfile()
     page(profile, T0, record=10, tracked=True, robots=True)
     asset(profile, T0 + 0.25)
@@ -147,9 +149,9 @@ def test_pack_is_60_bytes_and_round_trips() -> None:
     page(profile, T0 + 3.5, record=12)
     profile.observe_status(404)
     data = profile.pack()
-    assert len(data) == 60
+    assert len(data) == 90
     restored = ClientProfile.unpack(data)
-    assert restored == profile
+    assert dataclasses.astuple(restored) == pytest.approx(dataclasses.astuple(profile), rel=1e-6)
     assert restored.doc_gap_cv == profile.doc_gap_cv
     assert restored.pack() == data
 
@@ -161,7 +163,7 @@ def test_unpack_of_new_profile_keeps_no_record_marker() -> None:
 
 def test_unpack_rejects_wrong_length() -> None:
     """Bytes of the wrong size are refused rather than misread."""
-    with pytest.raises(struct.error, match="60"):
+    with pytest.raises(struct.error, match="90"):
         ClientProfile.unpack(b"\x00" * 87)
 
 
@@ -183,3 +185,79 @@ def test_pack_keeps_times_to_the_millisecond_and_saturates_counters() -> None:
     assert restored.requests == 0xFFFFFFFF
     assert restored.client_errors == 0xFFFF
     assert abs(restored.doc_gap_mean - 12.345) < 1e-5
+
+
+def test_referrers_heads_api_and_night_pages_are_counted() -> None:
+    """Pages count by where their Referer points, HEAD and JSON requests count, and pages
+    before 06:00 on the site's clock count as night-time."""
+    profile = ClientProfile()
+    profile.observe(
+        T0,
+        static=False,
+        record=None,
+        tracked=False,
+        robots=False,
+        honeypot=False,
+        referrer=REFERRER_NONE,
+        local_hour=3,
+    )
+    profile.observe(
+        T0 + 5,
+        static=False,
+        record=None,
+        tracked=False,
+        robots=False,
+        honeypot=False,
+        referrer=REFERRER_SITE,
+        head=True,
+        local_hour=9,
+    )
+    profile.observe(
+        T0 + 9,
+        static=False,
+        record=None,
+        tracked=False,
+        robots=False,
+        honeypot=False,
+        referrer=REFERRER_OTHER,
+        api=True,
+        local_hour=5,
+    )
+    assert (profile.empty_referrers, profile.site_referrers) == (1, 1)
+    assert (profile.heads, profile.api_requests, profile.night_documents) == (1, 1, 2)
+
+
+def test_distinct_paths_are_estimated_from_the_bitmap() -> None:
+    """Revisiting a path adds nothing; the estimate tracks a few distinct paths closely."""
+    profile = ClientProfile()
+    for path in ["/a", "/b", "/a", "/c", "/a"]:
+        profile.observe(
+            T0, static=False, record=None, tracked=False, robots=False, honeypot=False, path=path
+        )
+    assert profile.distinct_paths == pytest.approx(3, abs=0.6)
+    many = ClientProfile()
+    for i in range(40):
+        many.observe(
+            T0,
+            static=False,
+            record=None,
+            tracked=False,
+            robots=False,
+            honeypot=False,
+            path=f"/resume/{i}",
+        )
+    assert 25 < many.distinct_paths < 60
+
+
+def test_gap_minimum_and_decaying_rates() -> None:
+    """The smallest gap between pages is kept; the fast rate forgets a burst within a minute,
+    the slow one still remembers it."""
+    profile = ClientProfile()
+    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
+        page(profile, T0 + t)
+    assert profile.doc_gap_min == 0.5
+    assert profile.rate_fast > 4.5
+    page(profile, T0 + 62.0)
+    assert profile.doc_gap_min == 0.5
+    assert profile.rate_fast < 1.1
+    assert profile.rate_slow > 5.0

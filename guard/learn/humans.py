@@ -1,0 +1,189 @@
+"""People and recruiters: browsers at human hours, with log-normal think times.
+
+A person opens pages in a tab (:class:`_Tab`): each page is looked at for a while, a resume
+is read and left with the back button (the back-forward cache requests nothing), and a new
+visit may come hours later from the same browser, cookies and cache included.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from guard.demo.data import CITIES, JOB_WISHES, SURNAMES
+from guard.learn.agents import browser_device, residential_ip
+from guard.learn.browsers import Device
+from guard.learn.visits import (
+    Actor,
+    Visitor,
+    clamp,
+    day_time,
+    listing_query,
+    lognormal,
+    resume_path,
+    split,
+)
+
+SEARCH_REFERRERS = ("https://www.google.com/", "https://www.bing.com/", "https://www.baidu.com/")
+_QUERIES = CITIES + JOB_WISHES + SURNAMES
+_TYPOS = ("/jbos", "/job", "/serach", "/resume", "/resume/10023", "/resumes/al")
+
+
+@dataclass(slots=True)
+class _Tab:
+    """A person's browser tab: what is on screen, and the time."""
+
+    visitor: Visitor
+    t: float
+    shown: list[int] = field(default_factory=list)
+    page: int = 0
+    read: set[int] = field(default_factory=set)
+
+    def go(self, path: str, query: str = "", *, via: str = "link") -> None:
+        """Open a page and look at it for a while."""
+        self.visitor.open(self.t, path, query, via=via)
+        self.t += lognormal(self.visitor.actor.rng, 10.0, 0.8, cap=600.0)
+
+    def listing(self, page: int, *, via: str = "link") -> None:
+        """Open listing page ``page``."""
+        self.page, self.shown = page, self.visitor.actor.site.listed(page)
+        self.go("/resumes", listing_query(page), via=via)
+
+    def search(self) -> None:
+        """Type a query into the search box and submit it."""
+        rng = self.visitor.actor.rng
+        query = rng.choice(_QUERIES)
+        self.t += lognormal(rng, 6.0, 0.5)
+        self.page, self.shown = 0, self.visitor.actor.site.found(query)
+        self.go("/search", urlencode({"q": query}))
+
+    def other(self, path: str) -> None:
+        """Open a page that lists no resumes."""
+        self.page, self.shown = 0, []
+        self.go(path)
+
+    def unread(self) -> list[int]:
+        """Resumes on screen not read yet."""
+        return [record for record in self.shown if record not in self.read]
+
+    def read_one(self, median: float, sigma: float) -> None:
+        """Open an unread resume on screen, read it, and go back (from the back-forward
+        cache, so going back requests nothing)."""
+        rng = self.visitor.actor.rng
+        record = rng.choice(self.unread())
+        back = self.visitor.url
+        self.visitor.open(self.t, resume_path(record))
+        self.read.add(record)
+        self.t += lognormal(rng, median, sigma, cap=1800.0)
+        self.visitor.url = back
+
+
+def _home_ip(actor: Actor, device: Device) -> str:
+    """Where a person connects from: a phone is often behind its carrier's shared NAT."""
+    if device.mobile and actor.shared_ips and actor.rng.random() < 0.3:
+        return actor.rng.choice(actor.shared_ips)
+    return residential_ip(actor.rng, v6_share=0.1)
+
+
+def _session_starts(actor: Actor, weights: tuple[float, ...], night_owl: bool) -> list[float]:
+    count = actor.rng.choices(range(1, len(weights) + 1), weights=weights)[0]
+    return sorted(day_time(actor, night_owl=night_owl) for _ in range(count))
+
+
+def people(actor: Actor) -> None:
+    """Job seekers and visitors: a few short visits, reading 0-8 resumes in each."""
+    rng = actor.rng
+    device = browser_device(rng)
+    home = _home_ip(actor, device)
+    visitor = Visitor(actor, device, home, keeps_cookies=rng.random() >= 0.02)
+    night_owl = rng.random() < 0.08
+    end = -math.inf
+    for n, start in enumerate(_session_starts(actor, (65, 20, 10, 5), night_owl)):
+        visitor.ip = home if n == 0 or rng.random() < 0.7 else _home_ip(actor, device)
+        end = _visit(visitor, max(start, end + rng.uniform(600, 3600)))
+
+
+def _visit(visitor: Visitor, t: float) -> float:
+    """One visit by a person; returns when it ends."""
+    rng = visitor.actor.rng
+    tab = _Tab(visitor, t)
+    visitor.url = None
+    reads = rng.choices(range(9), weights=(20, 18, 16, 13, 10, 8, 6, 5, 4))[0]
+    entry = rng.random()
+    if entry < 0.2:  # from a search engine (or a link in a chat or mail: no Referer) to a resume
+        landing = resume_path(visitor.actor.random_id())
+        shared_link = rng.random() < 0.35
+        visitor.open(tab.t, landing, via="typed" if shared_link else rng.choice(SEARCH_REFERRERS))
+        tab.t += lognormal(rng, 25.0, 0.9, cap=1800.0)
+        reads = max(0, reads - 1)
+        if rng.random() < 0.5:
+            return tab.t
+        tab.listing(1)  # "Back to resumes"
+    elif entry < 0.55:
+        tab.go("/", via="typed" if rng.random() < 0.8 else rng.choice(SEARCH_REFERRERS))
+    elif entry < 0.7:
+        tab.listing(1, via="typed")
+    else:
+        tab.go("/jobs", via="typed")
+    for _ in range(rng.randint(1, 10)):
+        roll = rng.random()
+        if roll < 0.55 and reads > 0 and tab.unread():
+            tab.read_one(25.0, 0.9)
+            reads -= 1
+        elif roll < 0.7 and tab.page:
+            tab.listing(min(tab.page + 1, visitor.actor.site.pages))
+        elif roll < 0.82:
+            tab.search()
+        elif roll < 0.92:
+            tab.other("/jobs")
+        else:
+            tab.listing(1)
+    if rng.random() < 0.03:
+        tab.go(rng.choice(_TYPOS), via="typed")
+    return tab.t
+
+
+def recruiters(actor: Actor) -> None:
+    """Employers at work: log in, read 20-150 resumes from listings and searches, carefully."""
+    rng = actor.rng
+    device = browser_device(rng, desktop_share=0.85)
+    office = residential_ip(rng, v6_share=0.05)
+    visitor = Visitor(actor, device, office, keeps_cookies=True)
+    wanted = clamp(lognormal(rng, 55, 0.6), 20, 150)
+    starts = _session_starts(actor, (35, 35, 20, 10), night_owl=False)
+    shares = split(wanted, len(starts), actor.rng)
+    end = -math.inf
+    for n, (start, reads) in enumerate(zip(starts, shares, strict=False)):
+        visitor.ip = office if rng.random() < 0.85 else residential_ip(rng)  # sometimes from home
+        visitor.url = None
+        tab = _Tab(visitor, max(start, end + rng.uniform(600, 3600)))
+        tab.go("/", via="typed")
+        # The session cookie lives as long as the browser: later sessions may still have it.
+        if n == 0 or rng.random() < 0.6:
+            account = f"employer{actor.index + 1}"
+            tab.t = visitor.login(tab.t, account, typing=lognormal(rng, 8, 0.5))
+            tab.page, tab.shown = 1, actor.site.listed(1)
+            tab.t += lognormal(rng, 6, 0.6)
+        else:
+            tab.listing(1)
+        _read_as_recruiter(tab, reads)
+        end = tab.t
+
+
+def _read_as_recruiter(tab: _Tab, reads: int) -> None:
+    """Read ``reads`` resumes, paging on when a page is done and searching now and then."""
+    rng, pages = tab.visitor.actor.rng, tab.visitor.actor.site.pages
+    for _ in range(reads * 4):  # bounded: a small site may run out of unread resumes
+        if reads == 0:
+            return
+        if not tab.unread() and tab.page:
+            tab.listing(tab.page % pages + 1)
+        roll = rng.random()
+        if roll < 0.9 and tab.unread():
+            tab.read_one(40.0, 1.0)
+            reads -= 1
+        elif roll < 0.95 or not tab.page:
+            tab.search()
+        else:
+            tab.listing(tab.page % pages + 1)

@@ -1,0 +1,158 @@
+"""Replay request events through the whole guard, in process, on simulated time.
+
+This measures what users meet: every signal, the model and the policy together, with a
+memory store and a manual clock. Each simulated client keeps the cookies the guard really
+sets (when the simulator says it keeps cookies), and a refused request serves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from guard.config import GuardConfig
+from guard.learn.dataset import KEPT_COOKIE
+from guard.learn.events import GOOD_BOT_FAMILIES, Event
+from guard.middleware import GuardMiddleware
+from guard.policy import Verdict
+from guard.testing import ManualClock
+from guard.types import Action, Message, Receive, Scope, Send
+
+
+@dataclass
+class FamilyOutcome:
+    """What the guard did to one family's actors."""
+
+    family: str
+    bot: bool
+    actors: set[str] = field(default_factory=set)
+    refused_actors: set[str] = field(default_factory=set)
+    blocked_actors: set[str] = field(default_factory=set)  # refused at least once with a 403
+    requests: int = 0
+    refused: int = 0
+    records_served: int = 0
+    records_wanted: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # the top reason of each refusal
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary."""
+        actors = len(self.actors)
+        return {
+            "family": self.family,
+            "bot": self.bot,
+            "actors": actors,
+            "actors_refused": len(self.refused_actors),
+            "actors_refused_share": round(len(self.refused_actors) / actors, 4) if actors else 0,
+            "actors_blocked": len(self.blocked_actors),
+            "requests": self.requests,
+            "requests_refused": self.refused,
+            "records_wanted": self.records_wanted,
+            "records_served": self.records_served,
+            "top_refusal_reasons": dict(self.reasons.most_common(5)),
+        }
+
+
+async def _status_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers with the status the event recorded (the site's own answer)."""
+    status = scope["guard.replay.status"]
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def replay(
+    events: Iterable[Event],
+    config: GuardConfig | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, FamilyOutcome]:
+    """Run ``events`` (in time order) through a guard; the outcome per family."""
+    return asyncio.run(_replay(events, config, progress))
+
+
+async def _replay(
+    events: Iterable[Event],
+    config: GuardConfig | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, FamilyOutcome]:
+    config = config or GuardConfig.from_mapping({"secret": "replay-secret-0123456789"})
+    clock = ManualClock(0.0)
+    guard = GuardMiddleware(_status_app, config, clock=clock)
+    sensitive = guard.facts.routes
+    jars: dict[tuple[str, str, str], bytes] = {}
+    outcomes: dict[str, FamilyOutcome] = {}
+    name = config.tracking_cookie.encode()
+    for count, event in enumerate(events, 1):
+        clock.now = event.time
+        scope = event.scope()
+        scope["guard.replay.status"] = event.status
+        jar_key = (event.actor, event.client_ip, event.header("user-agent") or "")
+        scope["headers"] = _with_cookie(scope["headers"], name, jars.get(jar_key))
+        status, cookie = await _call(guard, scope)
+        if cookie is not None:
+            jars[jar_key] = cookie
+        outcome = outcomes.setdefault(event.family, FamilyOutcome(event.family, event.bot))
+        outcome.actors.add(event.actor)
+        outcome.requests += 1
+        is_record = sensitive.match(event.path).route_class.sensitive and event.status == 200
+        outcome.records_wanted += is_record
+        verdict: Verdict | None = scope.get("guard")
+        if verdict is not None and verdict.refuses:
+            outcome.refused += 1
+            outcome.refused_actors.add(event.actor)
+            if verdict.action is Action.BLOCK:
+                outcome.blocked_actors.add(event.actor)
+            outcome.reasons[verdict.reasons[0] if verdict.reasons else "?"] += 1
+        elif is_record and status == 200:
+            outcome.records_served += 1
+        if progress is not None and count % 10_000 == 0:
+            progress(10_000)
+    await guard.aclose()
+    return outcomes
+
+
+def _with_cookie(
+    headers: list[tuple[bytes, bytes]], name: bytes, jar: bytes | None
+) -> list[tuple[bytes, bytes]]:
+    """The simulator's ``__guard=kept`` replaced by the cookie the guard set (or dropped)."""
+    kept = name + b"=" + KEPT_COOKIE.encode()
+    out = []
+    for key, value in headers:
+        if key != b"cookie" or kept not in value:
+            out.append((key, value))
+            continue
+        replaced = value.replace(kept, name + b"=" + jar) if jar else value.replace(kept, b"")
+        cookie = b"; ".join(part for part in replaced.split(b"; ") if part)
+        if cookie:
+            out.append((key, cookie))
+    return out
+
+
+async def _call(app: GuardMiddleware, scope: Scope) -> tuple[int, bytes | None]:
+    """One request; the status and the guard cookie's value, if it set one."""
+    status = 0
+    cookie: bytes | None = None
+    prefix = app.config.tracking_cookie.encode() + b"="
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status, cookie
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for key, value in message.get("headers", ()):
+                if key == b"set-cookie" and value.startswith(prefix):
+                    cookie = value[len(prefix) :].split(b";", 1)[0]
+
+    await app(scope, receive, send)
+    return status, cookie
+
+
+def people_refused_share(outcomes: dict[str, FamilyOutcome], blocked: bool = False) -> float:
+    """The share of people (not bots, not search engines) refused at least once (or, with
+    ``blocked``, refused with a 403 at least once)."""
+    people = [o for o in outcomes.values() if not o.bot and o.family not in GOOD_BOT_FAMILIES]
+    actors = sum(len(o.actors) for o in people)
+    refused = sum(len(o.blocked_actors if blocked else o.refused_actors) for o in people)
+    return refused / actors if actors else 0.0

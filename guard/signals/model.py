@@ -1,0 +1,76 @@
+"""The model signal: the trained behaviour model's probability, as one weighted finding."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from guard.config import GuardConfig, Thresholds
+from guard.errors import ModelError
+from guard.facts import Facts
+from guard.model.features import features
+from guard.model.runtime import Model, load_model
+from guard.signals.base import Report, StatelessSignal
+from guard.store.base import Result
+
+logger = logging.getLogger("guard")
+
+MIN_WEIGHT = 0.1
+"""Weaker model findings are left out: they would only crowd the reasons of ordinary verdicts."""
+
+
+class ModelSignal(StatelessSignal):
+    """Scores each request for a sensitive record with the behaviour model, over the
+    client's profile. Other pages are not scored: what the guard protects is records, and a
+    script fetching the job list is nobody's business but the rate limits'.
+
+    The model's probability maps onto the policy's scale so that its own thresholds line
+    up with the policy's: the model's challenge threshold becomes the gray threshold and
+    its block threshold the block threshold. It then combines with the rule findings like
+    any other evidence. Must run after :class:`~guard.signals.behaviour.BehaviourSignal`,
+    whose profile it reads, and after the header and user-agent signals.
+
+    Args:
+        model: the loaded model.
+        thresholds: the policy's thresholds.
+        cookies_tracked: whether the guard sets its cookie (not in shadow mode).
+    """
+
+    def __init__(self, model: Model, thresholds: Thresholds, cookies_tracked: bool) -> None:
+        self.model = model
+        self.thresholds = thresholds
+        self.cookies_tracked = cookies_tracked
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        profile = report.profile
+        if profile is None or not facts.route.route_class.sensitive:
+            return
+        vector = features(facts, profile, report, self.cookies_tracked)
+        weight = self.weight(self.model.score(vector))
+        if weight < MIN_WEIGHT:
+            return
+        top = self.model.explain(vector) if weight >= self.thresholds.gray else []
+        report.add("model:" + "+".join(top) if top else "model", weight)
+
+    def weight(self, probability: float) -> float:
+        """The finding weight for a model probability (piecewise linear, monotone)."""
+        c, b = self.model.challenge, self.model.block
+        gray, block = self.thresholds.gray, self.thresholds.block
+        if probability < c:
+            return gray * probability / c
+        if probability < b:
+            return gray + (block - gray) * (probability - c) / (b - c)
+        return block + (1.0 - block) * (probability - b) / (1.0 - b) if b < 1.0 else block
+
+
+def model_signal(config: GuardConfig) -> ModelSignal | None:
+    """The model signal ``config.model`` asks for: None when it is ``off`` or will not load
+    (then the guard runs on its rules alone, and says so loudly)."""
+    if config.model == "off":
+        return None
+    try:
+        model = load_model(None if config.model == "shipped" else config.model)
+    except ModelError as exc:
+        logger.error("guard: behaviour model unavailable, running on rules alone: %s", exc)
+        return None
+    return ModelSignal(model, config.thresholds, cookies_tracked=config.mode == "enforce")
