@@ -35,6 +35,7 @@ _BROWSERS = (
     ("firefox", re.compile(r"(?:Firefox|FxiOS)/(\d+)")),
     ("chrome", re.compile(r"(?:Chrome|CriOS)/(\d+)")),
     ("safari", re.compile(r"Version/(\d+)[.\d]* (?:Mobile/\S+ )?Safari/")),
+    ("ie", re.compile(r"Trident/[\d.]+;.*\brv:(\d+)|MSIE (\d+)")),
 )
 _CHROMIUM = re.compile(r"(?:Chrome|CriOS)/(\d+)")
 _PLATFORMS = (
@@ -123,7 +124,8 @@ def _classify(user_agent: str) -> Agent:
     for family, pattern in _BROWSERS:
         found = pattern.search(text)
         if found is not None:
-            return Agent("browser", family, int(found.group(1)), platform, mobile, engine_major)
+            major = int(next(group for group in found.groups() if group is not None))
+            return Agent("browser", family, major, platform, mobile, engine_major)
     ios = _IOS_WEBKIT.search(text)
     if ios is not None:  # in-app browsers (WeChat, Instagram) are Safari's WebKit view
         return Agent("browser", "safari", int(ios.group(1)), platform, mobile)

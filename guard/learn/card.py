@@ -138,8 +138,9 @@ def _holdout_sections(holdout: dict[str, Any]) -> list[str]:
             "",
             guard_table(holdout["guard"]),
             "",
-            f"People (people and recruiters, each over all their visits) refused at least "
-            f"once: {holdout['guard']['people_refused_share']:.3%}; blocked (403) at least once: "
+            f"Sessions of people and recruiters (requests more than 30 minutes apart start a "
+            f"new one) with at least one refusal: "
+            f"{holdout['guard']['people_refused_share']:.3%}; with a block (403): "
             f"{holdout['guard']['people_blocked_share']:.3%}. The other refusals are the gray "
             "zone's 429 (`thresholds.gray_action`), which the proof-of-work challenge will "
             "replace for browsers.",

@@ -57,14 +57,14 @@ def family_table(families: list[dict[str, Any]]) -> str:
 def guard_table(guard: dict[str, Any]) -> str:
     """A Markdown table of what the whole guard did per family."""
     lines = [
-        "| family | harvester | actors | refused at least once | blocked (403) at least once "
+        "| family | harvester | actors | sessions | sessions refused | sessions blocked (403) "
         "| records wanted | records served |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for f in guard["families"]:
         lines.append(
             f"| {f['family']} | {'yes' if f['bot'] else 'no'} | {f['actors']} "
-            f"| {f['actors_refused']} ({f['actors_refused_share']:.1%}) | {f['actors_blocked']} "
+            f"| {f['sessions']} | {f['sessions_refused']} | {f['sessions_blocked']} "
             f"| {f['records_wanted']} | {f['records_served']} |"
         )
     return "\n".join(lines)
@@ -90,7 +90,7 @@ def format_tables(result: dict[str, Any]) -> str:
             "Whole guard (rules + model), replayed in process:",
             guard_table(result["guard"]),
             "",
-            f"people refused at least once: {result['guard']['people_refused_share']:.3%} "
+            f"people's sessions refused: {result['guard']['people_refused_share']:.3%} "
             f"(blocked: {result['guard']['people_blocked_share']:.3%})",
         ]
     return "\n".join(parts)

@@ -21,7 +21,7 @@ from guard.learn.agents import (
     residential_ip,
     tool_device,
 )
-from guard.learn.browsers import Device
+from guard.learn.browsers import SITE_URL, Device
 from guard.learn.humans import people, recruiters
 from guard.learn.visits import (
     Actor,
@@ -238,6 +238,8 @@ def distributed(actor: Actor) -> None:
     start, window = actor.any_time(), rng.uniform(2, 24) * 3600
     keeps = rng.random() < 0.5
     listing_first = rng.uniform(0.0, 0.4)
+    # Some campaigns replay headers copied from a browser's click, Referer and all.
+    copied_referer = rng.random() < 0.3
     addresses: list[str] = []
     done = 0
     while done < size:
@@ -248,7 +250,9 @@ def distributed(actor: Actor) -> None:
         visitor = Visitor(actor, browser_device(rng), addresses[-1], keeps_cookies=keeps)
         t = start + rng.random() * window
         via = "typed"
-        if rng.random() < listing_first:
+        if copied_referer:
+            via = f"{SITE_URL}/resumes?{listing_query(rng.randint(1, site.pages))}"
+        elif rng.random() < listing_first:
             visitor.open(t, "/resumes", listing_query(rng.randint(1, site.pages)), assets=False)
             via = visitor.url or via
             t += lognormal(rng, 3.0, 0.6)

@@ -94,6 +94,7 @@ def _session_starts(actor: Actor, weights: tuple[float, ...], night_owl: bool) -
 def people(actor: Actor) -> None:
     """Job seekers and visitors: a few short visits, reading 0-8 resumes in each."""
     rng = actor.rng
+    actor.pace = rng.uniform(5.0, 40.0)  # skimmers and careful readers
     device = browser_device(rng)
     home = _home_ip(actor, device)
     visitor = Visitor(actor, device, home, keeps_cookies=rng.random() >= 0.02)
@@ -129,7 +130,7 @@ def _visit(visitor: Visitor, t: float) -> float:
     for _ in range(rng.randint(1, 10)):
         roll = rng.random()
         if roll < 0.55 and reads > 0 and tab.unread():
-            tab.read_one(25.0, 0.9)
+            tab.read_one(visitor.actor.pace, 0.9)
             reads -= 1
         elif roll < 0.7 and tab.page:
             tab.listing(min(tab.page + 1, visitor.actor.site.pages))
@@ -147,6 +148,7 @@ def _visit(visitor: Visitor, t: float) -> float:
 def recruiters(actor: Actor) -> None:
     """Employers at work: log in, read 20-150 resumes from listings and searches, carefully."""
     rng = actor.rng
+    actor.pace = rng.uniform(8.0, 60.0)
     device = browser_device(rng, desktop_share=0.85)
     office = residential_ip(rng, v6_share=0.05)
     visitor = Visitor(actor, device, office, keeps_cookies=True)
@@ -181,7 +183,7 @@ def _read_as_recruiter(tab: _Tab, reads: int) -> None:
             tab.listing(tab.page % pages + 1)
         roll = rng.random()
         if roll < 0.9 and tab.unread():
-            tab.read_one(40.0, 1.0)
+            tab.read_one(tab.visitor.actor.pace, 1.0)
             reads -= 1
         elif roll < 0.95 or not tab.page:
             tab.search()

@@ -35,6 +35,9 @@ class FamilyOutcome:
     records_served: int = 0
     records_wanted: int = 0
     reasons: Counter[str] = field(default_factory=Counter)  # the top reason of each refusal
+    sessions: set[tuple[str, int]] = field(default_factory=set)
+    refused_sessions: set[tuple[str, int]] = field(default_factory=set)
+    blocked_sessions: set[tuple[str, int]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary."""
@@ -46,12 +49,19 @@ class FamilyOutcome:
             "actors_refused": len(self.refused_actors),
             "actors_refused_share": round(len(self.refused_actors) / actors, 4) if actors else 0,
             "actors_blocked": len(self.blocked_actors),
+            "sessions": len(self.sessions),
+            "sessions_refused": len(self.refused_sessions),
+            "sessions_blocked": len(self.blocked_sessions),
             "requests": self.requests,
             "requests_refused": self.refused,
             "records_wanted": self.records_wanted,
             "records_served": self.records_served,
             "top_refusal_reasons": dict(self.reasons.most_common(5)),
         }
+
+
+SESSION_GAP = 1800.0
+"""A person's requests more than 30 minutes apart belong to different sessions (visits)."""
 
 
 async def _status_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -82,6 +92,7 @@ async def _replay(
     jars: dict[tuple[str, str, str], bytes] = {}
     outcomes: dict[str, FamilyOutcome] = {}
     name = config.tracking_cookie.encode()
+    last_seen: dict[str, tuple[float, int]] = {}
     for count, event in enumerate(events, 1):
         clock.now = event.time
         scope = event.scope()
@@ -94,14 +105,21 @@ async def _replay(
         outcome = outcomes.setdefault(event.family, FamilyOutcome(event.family, event.bot))
         outcome.actors.add(event.actor)
         outcome.requests += 1
+        before, number = last_seen.get(event.actor, (event.time, 0))
+        number += event.time - before > SESSION_GAP
+        last_seen[event.actor] = (event.time, number)
+        session = (event.actor, number)
+        outcome.sessions.add(session)
         is_record = sensitive.match(event.path).route_class.sensitive and event.status == 200
         outcome.records_wanted += is_record
         verdict: Verdict | None = scope.get("guard")
         if verdict is not None and verdict.refuses:
             outcome.refused += 1
             outcome.refused_actors.add(event.actor)
+            outcome.refused_sessions.add(session)
             if verdict.action is Action.BLOCK:
                 outcome.blocked_actors.add(event.actor)
+                outcome.blocked_sessions.add(session)
             outcome.reasons[verdict.reasons[0] if verdict.reasons else "?"] += 1
         elif is_record and status == 200:
             outcome.records_served += 1
@@ -150,9 +168,9 @@ async def _call(app: GuardMiddleware, scope: Scope) -> tuple[int, bytes | None]:
 
 
 def people_refused_share(outcomes: dict[str, FamilyOutcome], blocked: bool = False) -> float:
-    """The share of people (not bots, not search engines) refused at least once (or, with
-    ``blocked``, refused with a 403 at least once)."""
+    """The share of people's sessions (not bots', not search engines') with at least one
+    refusal (or, with ``blocked``, at least one 403)."""
     people = [o for o in outcomes.values() if not o.bot and o.family not in GOOD_BOT_FAMILIES]
-    actors = sum(len(o.actors) for o in people)
-    refused = sum(len(o.blocked_actors if blocked else o.refused_actors) for o in people)
-    return refused / actors if actors else 0.0
+    sessions = sum(len(o.sessions) for o in people)
+    refused = sum(len(o.blocked_sessions if blocked else o.refused_sessions) for o in people)
+    return refused / sessions if sessions else 0.0

@@ -245,6 +245,8 @@ def _leave_one_family_out(
         say(f"leaving out {family}")
         left_out = data.family == family
         train_rows = ~left_out & ~held
+        if len(set(data.bot[train_rows].tolist())) < 2:
+            continue  # too little data: nothing left to learn bots from
         model = clone(estimator).fit(
             x[train_rows], data.bot[train_rows], **_weight_arg(estimator, weights[train_rows])
         )

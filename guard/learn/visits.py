@@ -129,6 +129,7 @@ class Actor:
         site: the site it visits.
         shared_ips: addresses that several actors of the family share (carrier NAT).
         events: where its events go.
+        pace: a person's median seconds on a resume (people skim or read closely).
     """
 
     name: str
@@ -140,6 +141,7 @@ class Actor:
     site: Site
     shared_ips: tuple[str, ...] = ()
     events: list[Event] = field(default_factory=list)
+    pace: float = 25.0
 
     def any_time(self) -> float:
         """A moment in the simulated span, any hour alike."""

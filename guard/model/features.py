@@ -54,7 +54,12 @@ FEATURES: tuple[str, ...] = (
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 _GAP_CV_CAP = 5.0
-_HEADER_REASONS = ("browser_headers_missing", "no_fetch_metadata", "ua_hints_mismatch")
+_HEADER_REASONS = (
+    "browser_headers_missing",
+    "no_fetch_metadata",
+    "ua_hints_mismatch",
+    "navigation_without_referer",
+)
 
 
 def features(

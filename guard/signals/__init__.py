@@ -9,6 +9,7 @@ from guard.signals.harvest import HarvestBudgetSignal
 from guard.signals.headers import HeaderSignal
 from guard.signals.model import model_signal
 from guard.signals.rate_limit import RateLimitSignal
+from guard.signals.strikes import AddressStrikeSignal
 from guard.signals.user_agent import UserAgentSignal
 
 
@@ -27,6 +28,7 @@ def default_signals(config: GuardConfig) -> tuple[Signal, ...]:
             cookies_tracked=config.mode == "enforce",
             utc_offset_hours=config.utc_offset_hours,
         ),
+        AddressStrikeSignal(config.key_prefix, config.thresholds.block),
     )
     model = model_signal(config)
     return signals if model is None else (*signals, model)

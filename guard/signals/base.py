@@ -55,6 +55,7 @@ class Report:
     rate_rules: list[RateRule] = field(default_factory=list)
     rate_policies: list[str] = field(default_factory=list)
     budgets: list[Budget] = field(default_factory=list)
+    newcomer_surge: bool = False
 
     def add(self, reason: str, weight: float, **kwargs: object) -> None:
         """Record a finding."""

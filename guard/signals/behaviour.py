@@ -10,6 +10,12 @@ from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, 
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 
 PROFILE_TTL = 6 * 3600.0
+NEWCOMER_SURGE = 0.45
+"""The weight of reading a record as a new client while many new clients do: below the gray
+threshold alone, so a person landing on a record during a surge is served unless something
+else is off too."""
+NEW_CLIENT_PAGES = 3
+"""A client is new for its first pages; after that it has a history to be judged on."""
 
 
 def referrer_kind(headers: Mapping[str, str]) -> int:
@@ -88,6 +94,8 @@ class BehaviourSignal:
         self._score(facts, profile, report)
 
     def _score(self, facts: Facts, p: ClientProfile, report: Report) -> None:
+        if report.newcomer_surge and p.documents <= NEW_CLIENT_PAGES:
+            report.add("newcomer_surge", NEWCOMER_SURGE)
         if p.honeypot_hits:
             report.add("honeypot", 0.95)
         if p.robots_fetches and facts.path.startswith(self.robots_disallow):

@@ -27,6 +27,7 @@ _HINT_PLATFORMS = {
     "chromeos": "chrome os",
     "ios": "ios",
 }
+_SITE_INTERNAL = frozenset({"same-origin", "same-site"})
 # Every Chromium lists a "Chromium" brand; its version is the engine's, which the UA's
 # Chrome/NNN token also carries (Opera's and Samsung's own versions differ from it).
 _ENGINE_VERSION = re.compile(r'"Chromium";v="(\d+)"')
@@ -49,6 +50,14 @@ class HeaderSignal(StatelessSignal):
         mismatch = self._hints_mismatch(facts)
         if mismatch:
             report.add(f"ua_hints_mismatch:{mismatch}", 0.55)
+        if (
+            headers.get("sec-fetch-site") in _SITE_INTERNAL
+            and headers.get("sec-fetch-mode") == "navigate"
+            and not headers.get("referer")
+        ):
+            # A click within the site carries a Referer (the default policy sends it within
+            # a site); headers copied wholesale from a browser claim the click but lack it.
+            report.add("navigation_without_referer", 0.4)
 
     @staticmethod
     def _hints_mismatch(facts: Facts) -> str | None:

@@ -28,11 +28,6 @@ class RateRule:
         return cls(kind, rate, f"r:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}')
 
 
-NEWCOMER_SURGE = 0.45
-"""The weight of a surge of record reads by newcomers: below the gray threshold alone, so a
-person landing on a record during a surge is served unless something else is off too."""
-
-
 class RateLimitSignal:
     """Spends one unit from every limit that applies to the request's route class.
 
@@ -40,7 +35,8 @@ class RateLimitSignal:
     Declared bots also meet ``bot_rate`` per IP on every route: polite crawling only.
     The ``newcomer`` limit is different: all clients without the guard's cookie share it, so
     going over it says that a crowd of new clients (a scraper rotating addresses, say) is
-    reading records, not that this one is. It adds evidence instead of refusing.
+    reading records, not that this one is. It refuses no one; it sets
+    ``report.newcomer_surge``, which the behaviour signal weighs for clients that are new.
     """
 
     def __init__(self, config: GuardConfig) -> None:
@@ -72,8 +68,7 @@ class RateLimitSignal:
         for rule, state in zip(report.rate_rules, results, strict=True):
             assert isinstance(state, RateState)
             if rule.kind == "newcomer":
-                if not state.allowed:
-                    report.add("newcomer_surge", NEWCOMER_SURGE)
+                report.newcomer_surge = not state.allowed
                 continue
             report.rate_policies.append(rule.policy)
             if not state.allowed:

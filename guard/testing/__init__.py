@@ -43,12 +43,17 @@ class ManualClock:
 
 
 def chrome_headers(
-    user_agent: str = CHROME_UA, *, document: bool = True, language: str = "en-US,en;q=0.9"
+    user_agent: str = CHROME_UA,
+    *,
+    document: bool = True,
+    language: str = "en-US,en;q=0.9",
+    referer: str | None = None,
 ) -> dict[str, str]:
     """The headers Chrome sends for a page navigation (or, if not, a subresource).
 
     The client hints agree with ``user_agent`` (version, platform, mobile), as a real
-    Chromium's do.
+    Chromium's do. A navigation with a ``referer`` is a click within the site
+    (``sec-fetch-site: same-origin``); without one it is a typed URL or bookmark (``none``).
     """
     agent = classify_agent(user_agent)
     version = agent.major or 131
@@ -66,7 +71,7 @@ def chrome_headers(
             "upgrade-insecure-requests": "1",
             "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
             "image/webp,image/apng,*/*;q=0.8",
-            "sec-fetch-site": "same-origin",
+            "sec-fetch-site": "same-origin" if referer else "none",
             "sec-fetch-mode": "navigate",
             "sec-fetch-user": "?1",
             "sec-fetch-dest": "document",
@@ -78,6 +83,8 @@ def chrome_headers(
             "sec-fetch-mode": "no-cors",
             "sec-fetch-dest": "script",
         }
+    if referer:
+        headers["referer"] = referer
     return headers
 
 

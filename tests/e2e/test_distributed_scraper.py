@@ -18,7 +18,8 @@ from tests.conftest import GuardedFactory
 pytestmark = pytest.mark.e2e
 FIRST_ID = 100000
 RECORDS = 10_000
-ATTEMPTS = 2_500  # requests the scraper may make in all (bounds the test's time)
+ATTEMPTS = 2_500  # requests the scraper makes (bounds the test's time)
+TARGET_SHARE = 200 / 10_000  # fewer than 200 of 10,000 records: under 2% of its attempts
 PER_IDENTITY = 3  # requests before it moves to the next address and user agent
 PHONE = re.compile(r'class="phone"')
 CHROMIUM_AGENTS = [ua for ua in BROWSER_AGENTS if "Chrome/" in ua and "Firefox" not in ua]
@@ -26,16 +27,17 @@ CHROMIUM_AGENTS = [ua for ua in BROWSER_AGENTS if "Chrome/" in ua and "Firefox" 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 4 target not met yet: the shipped model, retrained so that people landing on "
-    "a record from a shared link are served, no longer refuses this scraper's first requests",
+    reason="issue 4 target not met: about 7% of this scraper's attempts succeed (its first "
+    "request per identity looks like a person arriving from a shared link)",
 )
 def test_scraper_rotating_200_ips_and_agents_gets_fewer_than_200_of_10000(
     guarded: GuardedFactory, clock: ManualClock
 ) -> None:
     """A scraper that sends Chrome's headers with matching client hints, keeps cookies, and
     moves to the next of 200 addresses (each in its own /24) and a new user agent every few
-    requests, retrying refused ids, gets fewer than 200 of 10,000 records."""
-    app, log = guarded(resumes=RECORDS, model="shipped")
+    requests, retrying refused ids, gets under 2% of what it asks for (the rate of fewer than
+    200 of 10,000 records, measured over its first 2,500 requests to bound the test's time)."""
+    app, log = guarded(resumes=RECORDS, model="shipped")  # the model is off by default
     rng = random.Random(58)
     queue = collections.deque(range(FIRST_ID, FIRST_ID + RECORDS))
     harvested: set[int] = set()
@@ -65,4 +67,4 @@ def test_scraper_rotating_200_ips_and_agents_gets_fewer_than_200_of_10000(
     )
     print(f"harvested {len(harvested)} in {attempts} requests; first reasons {reasons}")
     assert attempts == ATTEMPTS
-    assert len(harvested) < 200
+    assert len(harvested) < TARGET_SHARE * ATTEMPTS

@@ -115,15 +115,19 @@ BROWSER_SESSION_UAS = [
 def _browse_like_a_person(
     client: httpx.Client, clock: ManualClock, rng: random.Random, ua: str
 ) -> list[int]:
-    """Home, listings, search, ~20 resumes; assets on first load; human pauses."""
-    page = chrome_headers(ua)
+    """Home, listings, search, ~20 resumes; assets on first load; human pauses; each click
+    carries the previous page as its Referer."""
     asset = chrome_headers(ua, document=False)
     statuses = []
+    previous: list[str] = []
 
     def visit(path: str) -> str:
         clock.advance(min(rng.lognormvariate(math.log(6.0), 0.8), 120.0))
+        referer = str(client.base_url.join(previous[-1])) if previous else None
+        page = chrome_headers(ua, referer=referer)
         response = client.get(path, headers=page)
         statuses.append(response.status_code)
+        previous.append(path)
         return response.text
 
     home = visit("/")

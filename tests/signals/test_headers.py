@@ -11,6 +11,7 @@ from guard.cookies import CookieSigner
 from guard.facts import FactExtractor, Facts
 from guard.signals.base import Report
 from guard.signals.headers import HeaderSignal
+from guard.testing import chrome_headers
 
 NOW = 1_800_000_000.0
 EXTRACTOR = FactExtractor(GuardConfig.from_mapping({}), CookieSigner(b"k" * 32))
@@ -229,3 +230,14 @@ def test_several_findings_at_once() -> None:
 def test_non_browsers_are_not_judged_here(user_agent: str) -> None:
     """Only browser UAs are checked against browser headers."""
     assert reasons({"user-agent": user_agent, "sec-ch-ua": CHROME_HINTS}) == []
+
+
+def test_a_same_site_navigation_without_referer_is_a_soft_finding() -> None:
+    """Chrome's headers claiming a click within the site but carrying no Referer add a 0.4
+    finding; the same click with its Referer, or a typed URL (sec-fetch-site none), adds none."""
+    clicked = chrome_headers(referer="https://jobs.example/resumes")
+    copied = {k: v for k, v in clicked.items() if k != "referer"}
+    typed = chrome_headers()
+    assert reasons(copied) == ["navigation_without_referer"]
+    assert reasons(clicked) == []
+    assert reasons(typed) == []

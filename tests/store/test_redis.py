@@ -21,8 +21,11 @@ pytestmark = pytest.mark.anyio
 def guarded_on(server: RedisServer, clock: ManualClock, **settings: object) -> GuardMiddleware:
     """The demo behind a guard whose state is in ``server``."""
     # A roomy timeout: these tests are about what is stored, not how fast (see the outage tests).
+    # The model is off: it adds no store operations, and these tests count what is stored.
     store = f"{server.url}?timeout=1"
-    config = GuardConfig.from_mapping({"secret": SECRET, "store": store, **settings})
+    config = GuardConfig.from_mapping(
+        {"secret": SECRET, "store": store, "model": "off", **settings}
+    )
     return GuardMiddleware(create_demo_app(1000), config, clock=clock)
 
 
