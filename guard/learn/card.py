@@ -156,10 +156,15 @@ def _closing_sections(report: TrainingReport) -> list[str]:
         "- The training traffic is simulated. The simulator's families are plausible, not "
         "measured from a real platform; retrain on your own labelled logs before trusting "
         "the thresholds.",
-        "- A client is an IP address with a user agent. A scraper that rotates both after a "
-        "few requests leaves each client little history; the per-network and per-fingerprint "
-        "budgets and the limit on records read by clients without the guard's cookie are "
-        "what stop it (see the guard table).",
+        "- A client is an IP address with a user agent. A campaign that rotates both after a "
+        "few requests leaves each client little history, and its first request per client "
+        "looks like a person arriving from a shared link. Neither the model nor the rules "
+        "(newcomer surge, address strikes, network and fingerprint budgets) stop such a "
+        "campaign reliably: see the `distributed` row of the guard table. The proof-of-work "
+        "challenge for newcomers during a surge is the planned answer.",
+        "- Recruiters (logged in, reading many records) are the people the model flags most "
+        "at the challenge threshold; the thresholds are set over people and recruiters "
+        "together.",
         "- The training replay records the site's own response statuses; in service, the "
         "guard's own refusals (429/403) also count as client errors, which only pushes a "
         "refused bot further up.",

@@ -148,7 +148,7 @@ def _visit(visitor: Visitor, t: float) -> float:
 def recruiters(actor: Actor) -> None:
     """Employers at work: log in, read 20-150 resumes from listings and searches, carefully."""
     rng = actor.rng
-    actor.pace = rng.uniform(8.0, 60.0)
+    actor.pace = rng.uniform(15.0, 60.0)  # a resume takes a recruiter a while
     device = browser_device(rng, desktop_share=0.85)
     office = residential_ip(rng, v6_share=0.05)
     visitor = Visitor(actor, device, office, keeps_cookies=True)
