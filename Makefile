@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-model train
+.PHONY: demo test bench bench-model bench-detection train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -12,6 +12,10 @@ bench:  ## overhead benchmark: the guard (memory and Redis stores) against the b
 bench-model:  ## cost of scoring one request with the behaviour model (features + model)
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/model_cost.py
+
+bench-detection:  ## a scraper rotating 200 addresses against the guarded demo (10,000 requests)
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/detection.py
 
 train:  ## retrain the shipped model on simulated traffic (models/)
 	scripts/bootstrap dev

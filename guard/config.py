@@ -68,7 +68,7 @@ class Thresholds:
 
     gray: float = 0.6
     block: float = 0.9
-    gray_action: Action = Action.THROTTLE
+    gray_action: Action = Action.CHALLENGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,9 @@ class GuardConfig:
     key_prefix: str = "guard"
     model: str = "off"
     utc_offset_hours: float = 0.0
+    previous_secrets: tuple[bytes, ...] = ()
+    challenge_difficulty: int = 16
+    clearance_ttl: float = 3600.0
 
     def route_class(self, name: str) -> RouteClass:
         """The route class called ``name``; raises KeyError if there is none."""
@@ -163,7 +166,9 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
-LIST_KEYS = frozenset({"trusted_proxies", "allow", "deny", "honeypot_paths", "robots_disallow"})
+LIST_KEYS = frozenset(
+    {"trusted_proxies", "allow", "deny", "honeypot_paths", "robots_disallow", "previous_secrets"}
+)
 """Top-level keys whose values are lists (comma-separated in environment variables)."""
 SCALAR_KEYS = frozenset(
     {
@@ -184,6 +189,8 @@ SCALAR_KEYS = frozenset(
         "key_prefix",
         "model",
         "utc_offset_hours",
+        "challenge_difficulty",
+        "clearance_ttl",
     }
 )
 """Top-level keys with one value each."""
@@ -244,6 +251,15 @@ class _Reader:
             utc_offset_hours=self._number(
                 "utc_offset_hours", d.get("utc_offset_hours", 0.0), -14.0, 14.0
             ),
+            previous_secrets=tuple(
+                s.encode() for s in self._strings("previous_secrets", d.get("previous_secrets", []))
+            ),
+            challenge_difficulty=int(
+                self._number("challenge_difficulty", d.get("challenge_difficulty", 16), 1, 28)
+            ),
+            clearance_ttl=self._number(
+                "clearance_ttl", d.get("clearance_ttl", 3600), 60, 86400 * 7
+            ),
         )
 
     def _routes(self, value: Any) -> tuple[RouteClass, ...]:
@@ -303,7 +319,7 @@ class _Reader:
         if gray > block:
             raise ConfigError(f"thresholds: gray ({gray}) must not exceed block ({block})")
         try:
-            action = Action.parse(str(value.get("gray_action", "throttle")))
+            action = Action.parse(str(value.get("gray_action", "challenge")))
         except ValueError as exc:
             raise ConfigError(f"thresholds.gray_action: {exc}") from None
         return Thresholds(gray=gray, block=block, gray_action=action)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guard.actions import refusal
+from guard.challenge import VERIFY_PATH, Challenges, Keyring
 from guard.config import GuardConfig
 from guard.cookies import CookieSigner
 from guard.errors import StorageError
@@ -79,6 +80,14 @@ class GuardMiddleware:
         self.signals = signals if signals is not None else default_signals(config)
         self.policy = Policy(config.thresholds, enforced=config.mode == "enforce")
         self.store = store if store is not None else store_for(config.store_url, config.fail_closed)
+        self.challenges = Challenges(
+            Keyring(self.signer.secret, config.previous_secrets),
+            self.store,
+            prefix=config.key_prefix,
+            difficulty=config.challenge_difficulty,
+            clearance_ttl=config.clearance_ttl,
+            gray=config.thresholds.gray,
+        )
         self.clock = clock
         self.log = decision_log or (
             DecisionLog(
@@ -98,6 +107,9 @@ class GuardMiddleware:
             return
         if scope["type"] != "http" or self.config.mode == "off":
             await self.app(scope, receive, send)
+            return
+        if scope.get("path") == VERIFY_PATH and self.config.mode == "enforce":
+            await self._verify(scope, receive, send)
             return
         try:
             decision = await self.decide(scope)
@@ -133,7 +145,8 @@ class GuardMiddleware:
         except Exception:
             await self._settle(facts, report, status=0)  # give back what the reads reserved
             raise
-        verdict = self.policy.decide(report.findings, report.rate_policies)
+        cleared = self.challenges.cleared(facts)
+        verdict = self.policy.decide(report.findings, report.rate_policies, cleared)
         return Decision(facts, verdict, report)
 
     def _judge(
@@ -169,6 +182,14 @@ class GuardMiddleware:
     async def _act(self, decision: Decision, scope: Scope, receive: Receive, send: Send) -> int:
         """Refuse, delay or serve; returns the response status."""
         verdict, facts = decision.verdict, decision.facts
+        if verdict.enforced and verdict.action is Action.CHALLENGE:
+            navigation = facts.method in {"GET", "HEAD"} and facts.is_document
+            if facts.wants_json or not navigation:
+                response = refusal(verdict, facts.wants_json, 429)
+            else:
+                response = self.challenges.page(facts, scope, verdict.score)
+            await response(scope, receive, send)
+            return response.status_code
         if verdict.refuses:
             unavailable = verdict.reasons[:1] == ("storage_unavailable",)
             response = refusal(verdict, facts.wants_json, 503 if unavailable else None)
@@ -199,11 +220,7 @@ class GuardMiddleware:
         facts = decision.facts
         cookie = None
         if decision.verdict.enforced and facts.is_document and not facts.tracked:
-            secure = "; Secure" if scope.get("scheme") == "https" else ""
-            cookie = (
-                f"{self.config.tracking_cookie}={self.signer.issue(facts.now)}; Path=/; "
-                f"Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
-            ).encode()
+            cookie = self._tracking_cookie(scope, facts).encode()
         status = 0
 
         async def observed_send(message: Message) -> None:
@@ -216,6 +233,25 @@ class GuardMiddleware:
 
         await self.app(scope, receive, observed_send)
         return status
+
+    def _tracking_cookie(self, scope: Scope, facts: Facts) -> str:
+        """A fresh guard cookie, as a Set-Cookie value."""
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        return (
+            f"{self.config.tracking_cookie}={self.signer.issue(facts.now)}; Path=/; "
+            f"Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
+        )
+
+    async def _verify(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The challenge's answer: a redirect back with a clearance, or a 403."""
+        facts = self.facts.extract(scope, self.clock())
+        response = await self.challenges.verify(
+            facts,
+            receive,
+            lambda: None if facts.tracked else self._tracking_cookie(scope, facts),
+            secure=scope.get("scheme") == "https",
+        )
+        await response(scope, receive, send)
 
     async def _record(self, decision: Decision, status: int) -> None:
         """After the response: write state back and log. Failures here only get logged."""

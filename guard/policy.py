@@ -61,15 +61,22 @@ class Policy:
         self.thresholds = thresholds
         self.enforced = enforced
 
-    def decide(self, findings: Sequence[Finding], rate_policy: Sequence[str] = ()) -> Verdict:
-        """The verdict for one request's findings."""
+    def decide(
+        self, findings: Sequence[Finding], rate_policy: Sequence[str] = (), cleared: bool = False
+    ) -> Verdict:
+        """The verdict for one request's findings.
+
+        A ``cleared`` client (it solved a challenge lately) is not sent to the gray zone
+        again; a score at the block threshold and whatever findings force (budgets, rate
+        limits) still apply, so a bot that solves the challenge and harvests is still stopped.
+        """
         if not findings:
             return Verdict(Action.ALLOW, 0.0, (), self.enforced, None, tuple(rate_policy))
         t = self.thresholds
         score = combine(f.weight for f in findings)
         if score >= t.block:
             action = Action.BLOCK
-        elif score >= t.gray:
+        elif score >= t.gray and not cleared:
             action = t.gray_action
         else:
             action = Action.ALLOW

@@ -38,8 +38,9 @@ class Action(enum.IntEnum):
 
     ALLOW = 0
     TARPIT = 1
-    THROTTLE = 2
-    BLOCK = 3
+    CHALLENGE = 2  # below THROTTLE: solving it must not get round a rate limit
+    THROTTLE = 3
+    BLOCK = 4
 
     @property
     def label(self) -> str:

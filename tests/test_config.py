@@ -17,7 +17,7 @@ def test_defaults_are_valid() -> None:
     config = GuardConfig.from_mapping({})
     assert config.mode == "enforce"
     assert config.store_url == "memory://"
-    assert config.thresholds == Thresholds(0.6, 0.9, Action.THROTTLE)
+    assert config.thresholds == Thresholds(0.6, 0.9, Action.CHALLENGE)
     assert [route.name for route in config.routes] == ["sensitive", "static", "default"]
     sensitive = config.route_class("sensitive")
     assert sensitive.sensitive

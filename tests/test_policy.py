@@ -28,9 +28,9 @@ def test_no_findings_allow(policy: Policy) -> None:
     [
         ([0.3], Action.ALLOW),
         ([0.59], Action.ALLOW),
-        ([0.6], Action.THROTTLE),
-        ([0.5, 0.2], Action.THROTTLE),
-        ([0.89], Action.THROTTLE),
+        ([0.6], Action.CHALLENGE),
+        ([0.5, 0.2], Action.CHALLENGE),
+        ([0.89], Action.CHALLENGE),
         ([0.9], Action.BLOCK),
         ([0.5, 0.5, 0.5, 0.5], Action.BLOCK),
         ([0.95], Action.BLOCK),

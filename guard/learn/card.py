@@ -131,19 +131,20 @@ def _holdout_sections(holdout: dict[str, Any]) -> list[str]:
             "",
             "### The whole guard on the same traffic",
             "",
-            "Replayed in process through the middleware with its default config (rate limits, "
-            "harvest budgets, user-agent and header rules, behaviour rules and this model), "
-            "with each client keeping the cookies the guard set. A family the model alone "
-            "misses is caught here by the other signals, or the table shows that it is not.",
+            "Replayed in process through the middleware with its default config and this model "
+            "(rate limits, harvest budgets, user-agent and header rules, behaviour rules, the "
+            "newcomer surge, address strikes, the challenge), with each client keeping the "
+            "cookies the guard set. Families whose clients run JavaScript (people, recruiters, "
+            "headless browsers) solve a challenge when they meet one and ask again a second "
+            "later; the others do not. Sessions are counted once per column if any of their "
+            "requests was challenged, refused (429 or 403) or blocked (403).",
             "",
             guard_table(holdout["guard"]),
             "",
             f"Sessions of people and recruiters (requests more than 30 minutes apart start a "
-            f"new one) with at least one refusal: "
-            f"{holdout['guard']['people_refused_share']:.3%}; with a block (403): "
-            f"{holdout['guard']['people_blocked_share']:.3%}. The other refusals are the gray "
-            "zone's 429 (`thresholds.gray_action`), which the proof-of-work challenge will "
-            "replace for browsers.",
+            f"new one): challenged {holdout['guard']['people_challenged_share']:.3%}, refused "
+            f"{holdout['guard']['people_refused_share']:.3%}, blocked "
+            f"{holdout['guard']['people_blocked_share']:.3%}.",
         ]
     return lines
 
@@ -158,10 +159,10 @@ def _closing_sections(report: TrainingReport) -> list[str]:
         "the thresholds.",
         "- A client is an IP address with a user agent. A campaign that rotates both after a "
         "few requests leaves each client little history, and its first request per client "
-        "looks like a person arriving from a shared link. Neither the model nor the rules "
-        "(newcomer surge, address strikes, network and fingerprint budgets) stop such a "
-        "campaign reliably: see the `distributed` row of the guard table. The proof-of-work "
-        "challenge for newcomers during a surge is the planned answer.",
+        "looks like a person arriving from a shared link: the model alone misses many such "
+        "first requests. What stops the campaign is the newcomer surge, which sends new "
+        "clients reading records to the challenge while it lasts; a campaign that solves "
+        "the proof of work pays for it on every client.",
         "- Recruiters (logged in, reading many records) are the people the model flags most "
         "at the challenge threshold; the thresholds are set over people and recruiters "
         "together.",

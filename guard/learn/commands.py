@@ -83,15 +83,16 @@ def _dataset(events: list[Any]) -> Any:
 def _guard_replay(events: list[Any], model: str) -> dict[str, Any]:
     """What the whole guard, with this model, does to each family."""
     from guard.config import GuardConfig  # noqa: PLC0415
-    from guard.learn.replay import people_refused_share, replay  # noqa: PLC0415
+    from guard.learn.replay import people_share, replay  # noqa: PLC0415
 
     config = GuardConfig.from_mapping({"secret": "replay-secret-0123456789", "model": model})
     with _bar(len(events), "guard replay") as bar:
         outcomes = replay(events, config, progress=bar.update)
     return {
         "families": [o.as_dict() for o in sorted(outcomes.values(), key=lambda o: o.family)],
-        "people_refused_share": round(people_refused_share(outcomes), 5),
-        "people_blocked_share": round(people_refused_share(outcomes, blocked=True), 5),
+        "people_refused_share": round(people_share(outcomes, "refused"), 5),
+        "people_blocked_share": round(people_share(outcomes, "blocked"), 5),
+        "people_challenged_share": round(people_share(outcomes, "challenged"), 5),
     }
 
 

@@ -57,14 +57,15 @@ def family_table(families: list[dict[str, Any]]) -> str:
 def guard_table(guard: dict[str, Any]) -> str:
     """A Markdown table of what the whole guard did per family."""
     lines = [
-        "| family | harvester | actors | sessions | sessions refused | sessions blocked (403) "
+        "| family | harvester | actors | sessions | challenged | refused (429/403) | blocked (403) "
         "| records wanted | records served |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in guard["families"]:
         lines.append(
             f"| {f['family']} | {'yes' if f['bot'] else 'no'} | {f['actors']} "
-            f"| {f['sessions']} | {f['sessions_refused']} | {f['sessions_blocked']} "
+            f"| {f['sessions']} | {f['sessions_challenged']} | {f['sessions_refused']} "
+            f"| {f['sessions_blocked']} "
             f"| {f['records_wanted']} | {f['records_served']} |"
         )
     return "\n".join(lines)
@@ -90,7 +91,8 @@ def format_tables(result: dict[str, Any]) -> str:
             "Whole guard (rules + model), replayed in process:",
             guard_table(result["guard"]),
             "",
-            f"people's sessions refused: {result['guard']['people_refused_share']:.3%} "
+            f"people's sessions challenged: {result['guard']['people_challenged_share']:.3%}, "
+            f"refused: {result['guard']['people_refused_share']:.3%} "
             f"(blocked: {result['guard']['people_blocked_share']:.3%})",
         ]
     return "\n".join(parts)

@@ -94,7 +94,8 @@ def _session_starts(actor: Actor, weights: tuple[float, ...], night_owl: bool) -
 def people(actor: Actor) -> None:
     """Job seekers and visitors: a few short visits, reading 0-8 resumes in each."""
     rng = actor.rng
-    actor.pace = rng.uniform(5.0, 40.0)  # skimmers and careful readers
+    actor.skims = rng.random() < 0.05  # reads 10-25 resumes a visit, a few seconds each
+    actor.pace = rng.uniform(3.0, 8.0) if actor.skims else rng.uniform(5.0, 40.0)
     device = browser_device(rng)
     home = _home_ip(actor, device)
     visitor = Visitor(actor, device, home, keeps_cookies=rng.random() >= 0.02)
@@ -105,12 +106,22 @@ def people(actor: Actor) -> None:
         end = _visit(visitor, max(start, end + rng.uniform(600, 3600)))
 
 
+def _plan_visit(actor: Actor) -> tuple[int, int]:
+    """How many resumes a visit reads, and how many steps (pages) it takes at most."""
+    rng = actor.rng
+    if actor.skims:
+        reads = rng.randint(10, 25)
+        return reads, reads * 2 + 4
+    reads = rng.choices(range(9), weights=(20, 18, 16, 13, 10, 8, 6, 5, 4))[0]
+    return reads, rng.randint(1, 10)
+
+
 def _visit(visitor: Visitor, t: float) -> float:
     """One visit by a person; returns when it ends."""
     rng = visitor.actor.rng
     tab = _Tab(visitor, t)
     visitor.url = None
-    reads = rng.choices(range(9), weights=(20, 18, 16, 13, 10, 8, 6, 5, 4))[0]
+    reads, steps = _plan_visit(visitor.actor)
     entry = rng.random()
     if entry < 0.2:  # from a search engine (or a link in a chat or mail: no Referer) to a resume
         landing = resume_path(visitor.actor.random_id())
@@ -127,7 +138,7 @@ def _visit(visitor: Visitor, t: float) -> float:
         tab.listing(1, via="typed")
     else:
         tab.go("/jobs", via="typed")
-    for _ in range(rng.randint(1, 10)):
+    for _ in range(steps):
         roll = rng.random()
         if roll < 0.55 and reads > 0 and tab.unread():
             tab.read_one(visitor.actor.pace, 0.9)

@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from guard.challenge import CLEARANCE_COOKIE
 from guard.config import GuardConfig
+from guard.facts.client import network_group, parse_ip
 from guard.learn.dataset import KEPT_COOKIE
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
 from guard.middleware import GuardMiddleware
@@ -38,6 +40,7 @@ class FamilyOutcome:
     sessions: set[tuple[str, int]] = field(default_factory=set)
     refused_sessions: set[tuple[str, int]] = field(default_factory=set)
     blocked_sessions: set[tuple[str, int]] = field(default_factory=set)
+    challenged_sessions: set[tuple[str, int]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary."""
@@ -52,6 +55,7 @@ class FamilyOutcome:
             "sessions": len(self.sessions),
             "sessions_refused": len(self.refused_sessions),
             "sessions_blocked": len(self.blocked_sessions),
+            "sessions_challenged": len(self.challenged_sessions),
             "requests": self.requests,
             "requests_refused": self.refused,
             "records_wanted": self.records_wanted,
@@ -60,6 +64,9 @@ class FamilyOutcome:
         }
 
 
+SOLVERS = frozenset({"people", "recruiters", "headless_browsers"})
+"""Families whose clients run JavaScript, and so solve a challenge when they meet one."""
+SOLVE_SECONDS = 1.0
 SESSION_GAP = 1800.0
 """A person's requests more than 30 minutes apart belong to different sessions (visits)."""
 
@@ -95,13 +102,22 @@ async def _replay(
     last_seen: dict[str, tuple[float, int]] = {}
     for count, event in enumerate(events, 1):
         clock.now = event.time
-        scope = event.scope()
-        scope["guard.replay.status"] = event.status
         jar_key = (event.actor, event.client_ip, event.header("user-agent") or "")
-        scope["headers"] = _with_cookie(scope["headers"], name, jars.get(jar_key))
-        status, cookie = await _call(guard, scope)
-        if cookie is not None:
-            jars[jar_key] = cookie
+        status, scope = await _request(guard, event, name, jars, jar_key)
+        verdict: Verdict | None = scope.get("guard")
+        challenged = verdict is not None and verdict.enforced and verdict.action is Action.CHALLENGE
+        if challenged and event.family in SOLVERS:
+            # The browser runs the challenge's script; the answer sets the guard's cookie (if
+            # it had none) and a clearance, and the browser asks again.
+            clock.now = event.time + SOLVE_SECONDS
+            tracking = jars.get(jar_key) or guard.signer.issue(clock.now).encode()
+            network = _network(event.client_ip)
+            clearance = guard.challenges.clearance(network, jar_key[2], clock.now)
+            jars[jar_key] = (
+                tracking.split(b";", 1)[0] + f"; {CLEARANCE_COOKIE}={clearance}".encode()
+            )
+            status, scope = await _request(guard, event, name, jars, jar_key, retry=True)
+            verdict = scope.get("guard")
         outcome = outcomes.setdefault(event.family, FamilyOutcome(event.family, event.bot))
         outcome.actors.add(event.actor)
         outcome.requests += 1
@@ -112,7 +128,8 @@ async def _replay(
         outcome.sessions.add(session)
         is_record = sensitive.match(event.path).route_class.sensitive and event.status == 200
         outcome.records_wanted += is_record
-        verdict: Verdict | None = scope.get("guard")
+        if challenged:
+            outcome.challenged_sessions.add(session)
         if verdict is not None and verdict.refuses:
             outcome.refused += 1
             outcome.refused_actors.add(event.actor)
@@ -121,12 +138,41 @@ async def _replay(
                 outcome.blocked_actors.add(event.actor)
                 outcome.blocked_sessions.add(session)
             outcome.reasons[verdict.reasons[0] if verdict.reasons else "?"] += 1
-        elif is_record and status == 200:
+        elif is_record and status == 200 and not (verdict and verdict.action is Action.CHALLENGE):
             outcome.records_served += 1
         if progress is not None and count % 10_000 == 0:
             progress(10_000)
     await guard.aclose()
     return outcomes
+
+
+async def _request(
+    guard: GuardMiddleware,
+    event: Event,
+    name: bytes,
+    jars: dict[tuple[str, str, str], bytes],
+    jar_key: tuple[str, str, str],
+    *,
+    retry: bool = False,
+) -> tuple[int, Scope]:
+    """Send ``event`` with the client's cookies; keep what the guard sets. Returns the status
+    and the scope (with the verdict). A ``retry`` after a challenge sends the cookies even
+    on a client's first request, as the browser would."""
+    scope = event.scope()
+    scope["guard.replay.status"] = event.status
+    headers = scope["headers"]
+    if retry and not any(key == b"cookie" for key, _ in headers):
+        headers.append((b"cookie", name + b"=" + KEPT_COOKIE.encode()))
+    scope["headers"] = _with_cookie(headers, name, jars.get(jar_key))
+    status, cookie = await _call(guard, scope)
+    if cookie is not None:
+        jars[jar_key] = cookie
+    return status, scope
+
+
+def _network(client_ip: str) -> str:
+    address = parse_ip(client_ip)
+    return network_group(address) if address is not None else "unknown"
 
 
 def _with_cookie(
@@ -167,10 +213,10 @@ async def _call(app: GuardMiddleware, scope: Scope) -> tuple[int, bytes | None]:
     return status, cookie
 
 
-def people_refused_share(outcomes: dict[str, FamilyOutcome], blocked: bool = False) -> float:
+def people_share(outcomes: dict[str, FamilyOutcome], which: str = "refused") -> float:
     """The share of people's sessions (not bots', not search engines') with at least one
-    refusal (or, with ``blocked``, at least one 403)."""
+    request ``refused`` (429 or 403), ``blocked`` (403) or ``challenged``."""
     people = [o for o in outcomes.values() if not o.bot and o.family not in GOOD_BOT_FAMILIES]
     sessions = sum(len(o.sessions) for o in people)
-    refused = sum(len(o.blocked_sessions if blocked else o.refused_sessions) for o in people)
-    return refused / sessions if sessions else 0.0
+    hit = sum(len(getattr(o, f"{which}_sessions")) for o in people)
+    return hit / sessions if sessions else 0.0

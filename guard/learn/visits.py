@@ -130,6 +130,7 @@ class Actor:
         shared_ips: addresses that several actors of the family share (carrier NAT).
         events: where its events go.
         pace: a person's median seconds on a resume (people skim or read closely).
+        skims: a person who skims many resumes in a visit, a few seconds each.
     """
 
     name: str
@@ -142,6 +143,7 @@ class Actor:
     shared_ips: tuple[str, ...] = ()
     events: list[Event] = field(default_factory=list)
     pace: float = 25.0
+    skims: bool = False
 
     def any_time(self) -> float:
         """A moment in the simulated span, any hour alike."""

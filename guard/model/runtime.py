@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,17 @@ def load_model(path: str | Path | None = None) -> Model:
             version of guard does not compute; the message says which.
     """
     path = Path(path) if path is not None else shipped_model_path()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ModelError(f"cannot read model {path}: {exc}") from exc
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int, size: int) -> Model:
+    """Read and compile a model file; cached while the file is unchanged (every guard in a
+    process shares the compiled model, which holds no state)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:  # ValueError covers bad JSON and UTF-8

@@ -8,6 +8,7 @@ from guard.signals.behaviour import BehaviourSignal
 from guard.signals.harvest import HarvestBudgetSignal
 from guard.signals.headers import HeaderSignal
 from guard.signals.model import model_signal
+from guard.signals.newcomer import NewcomerSurgeSignal
 from guard.signals.rate_limit import RateLimitSignal
 from guard.signals.strikes import AddressStrikeSignal
 from guard.signals.user_agent import UserAgentSignal
@@ -21,6 +22,7 @@ def default_signals(config: GuardConfig) -> tuple[Signal, ...]:
         HeaderSignal(),
         RateLimitSignal(config),
         HarvestBudgetSignal(config),
+        NewcomerSurgeSignal(config),  # before the behaviour signal, which weighs the surge
         BehaviourSignal(
             config.key_prefix,
             config.honeypot_paths,

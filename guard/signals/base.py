@@ -56,6 +56,7 @@ class Report:
     rate_policies: list[str] = field(default_factory=list)
     budgets: list[Budget] = field(default_factory=list)
     newcomer_surge: bool = False
+    newcomer_exceeded: bool = False
 
     def add(self, reason: str, weight: float, **kwargs: object) -> None:
         """Record a finding."""

@@ -10,10 +10,10 @@ from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, 
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 
 PROFILE_TTL = 6 * 3600.0
-NEWCOMER_SURGE = 0.45
-"""The weight of reading a record as a new client while many new clients do: below the gray
-threshold alone, so a person landing on a record during a surge is served unless something
-else is off too."""
+NEWCOMER_SURGE = 0.6
+"""The weight of reading a record as a new client while many new clients do: the default
+gray threshold, so during a surge new clients reading records are challenged (a person
+solves it in about a second; a scraper rotating addresses must solve it for each one)."""
 NEW_CLIENT_PAGES = 3
 """A client is new for its first pages; after that it has a history to be judged on."""
 

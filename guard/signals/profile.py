@@ -14,12 +14,15 @@ from typing import Self
 
 # first_seen; last_seen and last_document as float32 offsets from it; four uint32 and eleven
 # uint16 counters (saturating); last_record; the path bitmap; the gap mean, M2 and minimum
-# and two decaying page rates as float32: 90 bytes.
-_LAYOUT = struct.Struct("<d2f4I11HqQ5f")
+# and two decaying page rates as float32; the last page's path hash: 94 bytes.
+_LAYOUT = struct.Struct("<d2f4I11HqQ5fI")
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
 _FAST_RATE_TAU, _SLOW_RATE_TAU = 10.0, 300.0
 _NIGHT_HOURS = 6  # 00:00 to 06:00 at the site's clock
 _PATH_BITS = 64
+
+RELOAD_SECONDS = 3.0
+"""A page asked for again within this time is the same page view, not another one."""
 
 REFERRER_NONE, REFERRER_SITE, REFERRER_OTHER = 0, 1, 2
 _PACKED_IN_ORDER = (
@@ -45,6 +48,7 @@ _PACKED_IN_ORDER = (
     "doc_gap_min",
     "rate_fast",
     "rate_slow",
+    "last_path",
 )
 
 
@@ -83,6 +87,7 @@ class ClientProfile:
     rate_fast: float = 0.0
     rate_slow: float = 0.0
     last_document: float = 0.0
+    last_path: int = 0  # CRC-32 of the last page's path, to tell a reload from a new page
 
     def observe(
         self,
@@ -116,7 +121,11 @@ class ClientProfile:
         if static:
             self.statics += 1
             return
-        self.paths_seen |= 1 << (zlib.crc32(path.encode("utf-8", "replace")) % _PATH_BITS)
+        path_hash = zlib.crc32(path.encode("utf-8", "replace"))
+        if path_hash == self.last_path and 0 <= now - self.last_document < RELOAD_SECONDS:
+            return  # the same page again at once: a reload, or the return from a challenge
+        self.last_path = path_hash
+        self.paths_seen |= 1 << (path_hash % _PATH_BITS)
         self.empty_referrers += referrer == REFERRER_NONE
         self.site_referrers += referrer == REFERRER_SITE
         self.night_documents += local_hour < _NIGHT_HOURS
@@ -161,7 +170,7 @@ class ClientProfile:
         return std / self.doc_gap_mean
 
     def pack(self) -> bytes:
-        """A fixed 90-byte encoding for networked stores (counters saturate, times to ~ms)."""
+        """A fixed 94-byte encoding for networked stores (counters saturate, times to ~ms)."""
         base = self.first_seen
         return _LAYOUT.pack(
             base,
@@ -191,6 +200,7 @@ class ClientProfile:
             self.doc_gap_min,
             self.rate_fast,
             self.rate_slow,
+            self.last_path,
         )
 
     @classmethod

@@ -33,17 +33,17 @@ class RateLimitSignal:
 
     A rule applies when the request has that actor (no identity, no identity limit).
     Declared bots also meet ``bot_rate`` per IP on every route: polite crawling only.
-    The ``newcomer`` limit is different: all clients without the guard's cookie share it, so
-    going over it says that a crowd of new clients (a scraper rotating addresses, say) is
-    reading records, not that this one is. It refuses no one; it sets
-    ``report.newcomer_surge``, which the behaviour signal weighs for clients that are new.
+    The ``newcomer`` rate is not a limit on anyone: see
+    :class:`~guard.signals.newcomer.NewcomerSurgeSignal`.
     """
 
     def __init__(self, config: GuardConfig) -> None:
         self.prefix = config.key_prefix
         self.rules = {
             route.name: tuple(
-                RateRule.of(route.name, kind, rate) for kind, rate in route.rates.items()
+                RateRule.of(route.name, kind, rate)
+                for kind, rate in route.rates.items()
+                if kind != "newcomer"
             )
             for route in config.routes
         }
@@ -67,9 +67,6 @@ class RateLimitSignal:
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         for rule, state in zip(report.rate_rules, results, strict=True):
             assert isinstance(state, RateState)
-            if rule.kind == "newcomer":
-                report.newcomer_surge = not state.allowed
-                continue
             report.rate_policies.append(rule.policy)
             if not state.allowed:
                 report.add(

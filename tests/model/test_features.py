@@ -213,8 +213,8 @@ def test_regular_and_bursty_gaps_cap_the_cv() -> None:
     assert regular["gap_cv"] == pytest.approx(0.0, abs=1e-12)
     bursty = Client()
     bursty.vector("/")
-    for _ in range(60):
-        bursty.vector("/jobs", 0.0)
+    for n in range(60):
+        bursty.vector("/jobs" if n % 2 else "/resumes", 0.0)  # other pages: no reloads
     uneven = bursty.vector("/jobs", 10_000.0)
     assert uneven["gap_cv"] == 5.0
 

@@ -16,11 +16,12 @@ T0 = 1_800_000_000.0
 
 
 def page(profile: ClientProfile, now: float, record: int | None = None, **flags: bool) -> None:
-    """Observe one document request."""
+    """Observe one document request (a new page each time, so never a reload)."""
     profile.observe(
         now,
         static=False,
         record=record,
+        path=f"/resume/{record}" if record is not None else f"/page/{now}",
         tracked=flags.get("tracked", False),
         robots=flags.get("robots", False),
         honeypot=flags.get("honeypot", False),
@@ -61,7 +62,7 @@ def test_sequential_steps_count_small_id_moves() -> None:
     """Moving to a record 1 to 3 ids away counts as a sequential step; jumps do not."""
     profile = ClientProfile()
     for now, record in enumerate([100, 101, 102, 105, 104, 200, 203, 207, 207]):
-        page(profile, T0 + now, record=record)
+        page(profile, T0 + 5 * now, record=record)  # 5 s apart: the repeat is no reload
     # steps: 100->101, 101->102, 102->105, 105->104, 200->203 (the rest jump or repeat)
     assert profile.sequential_steps == 5
     assert profile.records == 9
@@ -139,8 +140,8 @@ def test_clock_going_backwards_gives_zero_gap() -> None:
     assert profile.doc_gap_mean == 0.0
 
 
-def test_pack_is_90_bytes_and_round_trips() -> None:
-    """pack() gives the fixed 90-byte encoding and unpack() restores the profile (floats to
+def test_pack_is_94_bytes_and_round_trips() -> None:
+    """pack() gives the fixed 94-byte encoding and unpack() restores the profile (floats to
     float32 precision)."""
     profile = ClientProfile()
     page(profile, T0, record=10, tracked=True, robots=True)
@@ -149,7 +150,7 @@ def test_pack_is_90_bytes_and_round_trips() -> None:
     page(profile, T0 + 3.5, record=12)
     profile.observe_status(404)
     data = profile.pack()
-    assert len(data) == 90
+    assert len(data) == 94
     restored = ClientProfile.unpack(data)
     assert dataclasses.astuple(restored) == pytest.approx(dataclasses.astuple(profile), rel=1e-6)
     assert restored.doc_gap_cv == profile.doc_gap_cv
@@ -163,7 +164,7 @@ def test_unpack_of_new_profile_keeps_no_record_marker() -> None:
 
 def test_unpack_rejects_wrong_length() -> None:
     """Bytes of the wrong size are refused rather than misread."""
-    with pytest.raises(struct.error, match="90"):
+    with pytest.raises(struct.error, match="94"):
         ClientProfile.unpack(b"\x00" * 87)
 
 
@@ -261,3 +262,15 @@ def test_gap_minimum_and_decaying_rates() -> None:
     assert profile.doc_gap_min == 0.5
     assert profile.rate_fast < 1.1
     assert profile.rate_slow > 5.0
+
+
+def test_the_same_page_again_at_once_is_one_page_view() -> None:
+    """Asking for the page just viewed again within 3 s (a reload, or the return after a
+    challenge) counts as a request but not as another page; later, or another page, counts."""
+    profile = ClientProfile()
+    page(profile, T0, record=7)
+    page(profile, T0 + 1, record=7)
+    assert (profile.requests, profile.documents, profile.doc_gap_count) == (2, 1, 0)
+    page(profile, T0 + 10, record=7)
+    page(profile, T0 + 11, record=8)
+    assert profile.documents == 3

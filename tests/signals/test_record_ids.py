@@ -86,4 +86,4 @@ def test_huge_record_id_still_packs() -> None:
     """A 20-digit record id leaves a profile that can still be packed."""
     report = judge(facts_for("/resume/" + "9" * 20))
     assert report.profile is not None
-    assert len(report.profile.pack()) == 90
+    assert len(report.profile.pack()) == 94

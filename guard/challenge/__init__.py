@@ -1,0 +1,227 @@
+"""The proof-of-work challenge: the gray zone's answer for browsers.
+
+A browser sent to the gray zone gets a page whose script finds a SHA-256 proof of work (Web
+Crypto) and posts it to ``/guard/challenge/verify``; a good answer sets a signed clearance
+cookie bound to the client's network group and user agent, and returns the browser to the
+page it asked for. API clients get a JSON 429 instead. A cleared client is not sent to the
+gray zone again until the clearance expires, but its behaviour still counts: budgets, rate
+limits and a block-level score still refuse it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote
+
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from guard.challenge.page import VERIFY_PATH, challenge_page, failed_page
+from guard.challenge.tokens import Keyring
+from guard.challenge.work import solves
+from guard.errors import StorageError
+from guard.facts import Facts
+from guard.store import Store
+from guard.store.base import RateHit, RateState, actor_key
+from guard.types import Receive, Scope
+
+logger = logging.getLogger("guard")
+
+CLEARANCE_COOKIE = "__guard_clearance"
+TOKEN_TTL = 300.0
+MAX_FORM_BYTES = 4096
+MAX_EXTRA_BITS = 4
+
+__all__ = ["CLEARANCE_COOKIE", "VERIFY_PATH", "ChallengeStats", "Challenges", "Keyring"]
+
+
+@dataclass
+class ChallengeStats:
+    """Challenge counts since start: pages issued, solutions accepted and refused."""
+
+    issued: int = 0
+    passed: int = 0
+    failed: int = 0
+
+
+class Challenges:
+    """Issues challenge pages, checks solutions and clearance cookies.
+
+    Args:
+        keyring: the keys that sign tokens and clearances.
+        store: where used tokens are remembered (each token works once).
+        prefix: the store key prefix.
+        difficulty: leading zero bits a solution needs at the gray threshold.
+        clearance_ttl: seconds a clearance lasts.
+        gray: the policy's gray threshold (difficulty rises by a bit per 0.1 above it).
+    """
+
+    def __init__(
+        self,
+        keyring: Keyring,
+        store: Store,
+        *,
+        prefix: str,
+        difficulty: int,
+        clearance_ttl: float,
+        gray: float,
+    ) -> None:
+        self.keyring = keyring
+        self.store = store
+        self.prefix = prefix
+        self.difficulty = difficulty
+        self.clearance_ttl = clearance_ttl
+        self.gray = gray
+        self.stats = ChallengeStats()
+
+    def _binding(self, facts: Facts) -> str:
+        return self.keyring.binding(facts.actors["network"], facts.user_agent)
+
+    def difficulty_for(self, score: float) -> int:
+        """More work for a higher score: one bit per 0.1 above the gray threshold, up to 4."""
+        extra = int(max(score - self.gray, 0.0) * 10)
+        return self.difficulty + min(extra, MAX_EXTRA_BITS)
+
+    def page(self, facts: Facts, scope: Scope, score: float) -> Response:
+        """A challenge page for this client, returning it to the URL it asked for."""
+        difficulty = self.difficulty_for(score)
+        back = _return_path(scope)
+        encoded = base64.urlsafe_b64encode(back.encode()).decode().rstrip("=")
+        body = "|".join(
+            (
+                "c1",
+                str(int(facts.now)),
+                str(difficulty),
+                self._binding(facts),
+                secrets.token_urlsafe(12),
+                encoded,
+            )
+        )
+        self.stats.issued += 1
+        headers = {"Cache-Control": "no-store", "Retry-After": "1"}
+        return HTMLResponse(challenge_page(self.keyring.sign(body), difficulty), 429, headers)
+
+    def clearance(self, network: str, user_agent: str, now: float) -> str:
+        """A signed clearance for a client in ``network`` with ``user_agent``."""
+        expires = int(now + self.clearance_ttl)
+        binding = self.keyring.binding(network, user_agent)
+        return self.keyring.sign(f"k1|{expires}|{binding}|{secrets.token_urlsafe(9)}")
+
+    def cleared(self, facts: Facts) -> bool:
+        """Whether the request carries a valid clearance for this network and user agent."""
+        value = facts.cookies.get(CLEARANCE_COOKIE)
+        body = self.keyring.open(value) if value else None
+        if body is None:
+            return False
+        parts = body.split("|")
+        if len(parts) != 4 or parts[0] != "k1" or not parts[1].isdigit():
+            return False
+        return int(parts[1]) > facts.now and parts[2] == self._binding(facts)
+
+    async def verify(
+        self,
+        facts: Facts,
+        receive: Receive,
+        tracking_cookie: Callable[[], str | None],
+        secure: bool,
+    ) -> Response:
+        """Check a posted solution: a redirect back with a clearance, or a 403 page.
+
+        ``tracking_cookie`` gives the guard's own cookie header value to set too, if any;
+        ``secure`` marks the clearance cookie ``Secure`` (the request came over HTTPS).
+        """
+        form = await _read_form(receive) if facts.method == "POST" else None
+        token = (form or {}).get("token", "")
+        body = self.keyring.open(token)
+        parts = body.split("|") if body else []
+        back = _decode_path(parts[5]) if len(parts) == 6 else "/"
+        problem = self._problem(facts, form, token, parts)
+        if problem is None:
+            problem = await self._spend(parts[4], facts.now)
+        if problem is not None:
+            self.stats.failed += 1
+            return HTMLResponse(failed_page(problem, back), 403, {"Cache-Control": "no-store"})
+        self.stats.passed += 1
+        response = RedirectResponse(back, 303, {"Cache-Control": "no-store"})
+        response.set_cookie(
+            CLEARANCE_COOKIE,
+            self.clearance(facts.actors["network"], facts.user_agent, facts.now),
+            max_age=int(self.clearance_ttl),
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+        extra = tracking_cookie()
+        if extra is not None:
+            response.raw_headers.append((b"set-cookie", extra.encode("latin-1")))
+        return response
+
+    def _problem(
+        self, facts: Facts, form: dict[str, str] | None, token: str, parts: list[str]
+    ) -> str | None:
+        """Why a solution is refused, or None when it is good (the token still unspent)."""
+        if form is None:
+            return "The check's answer did not arrive."
+        if len(parts) != 6 or parts[0] != "c1" or not parts[1].isdigit():
+            return "The check's token is not valid."
+        if not 0 <= facts.now - int(parts[1]) <= TOKEN_TTL:
+            return "The check took too long."
+        if parts[3] != self._binding(facts):
+            return "The check was started from another network or browser."
+        counter = form.get("counter", "")
+        if not (counter.isascii() and counter.isdigit() and len(counter) <= 13):
+            return "The check's answer is malformed."
+        if not parts[2].isdigit() or not solves(token, int(counter), int(parts[2])):
+            return "The check's answer is wrong."
+        return None
+
+    async def _spend(self, nonce: str, now: float) -> str | None:
+        """Use the token up; None when it was unused."""
+        key = actor_key(self.prefix, "global", "all", f"c:{nonce}")
+        try:
+            (state,) = await self.store.execute([RateHit(key, 1, TOKEN_TTL)], now)
+        except StorageError as exc:
+            logger.warning("guard: cannot record a used challenge (%s); accepting it", exc)
+            return None
+        assert isinstance(state, RateState)
+        return None if state.allowed else "This check was already used."
+
+
+async def _read_form(receive: Receive) -> dict[str, str] | None:
+    """A small urlencoded form body, or None when it is too large or not a form."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body += message.get("body", b"")
+        if len(body) > MAX_FORM_BYTES:
+            return None
+        if not message.get("more_body", False):
+            break
+    try:
+        fields = parse_qs(body.decode("ascii"), max_num_fields=8, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _return_path(scope: Scope) -> str:
+    """The path and query the client asked for, as a same-site relative URL."""
+    path = quote(scope.get("path") or "/", safe="/%:@!$&'()*+,;=-._~")
+    query = (scope.get("query_string") or b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def _decode_path(encoded: str) -> str:
+    """The return path from a token; '/' unless it is a plain same-site path."""
+    try:
+        path = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"  # never an open redirect
+    return path

@@ -1,0 +1,56 @@
+"""The newcomer surge: many clients without the guard's cookie reading records at once.
+
+One client reading a record on its first visit is a person following a link. Hundreds doing
+so within a minute, when the site usually sees a few, is a scraper rotating addresses, each
+fresh client reading a record or two. Going over the route class's ``newcomer`` rate starts a
+surge, and the surge lasts until ``SURGE_HOLD`` seconds after the rate was last exceeded
+(so a scraper cannot slip through each time the rate refills). During a surge the behaviour
+signal weighs new clients reading records (``newcomer_surge``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guard.config import GuardConfig
+from guard.facts import Facts
+from guard.signals.base import Report
+from guard.signals.rate_limit import RateRule
+from guard.signals.strikes import Strike
+from guard.store.base import Op, RateHit, RateState, Result, ValueGet, ValuePut, actor_key
+
+SURGE_HOLD = 600.0
+
+
+class NewcomerSurgeSignal:
+    """Counts record reads by newcomers sitewide and keeps the surge state in the store."""
+
+    def __init__(self, config: GuardConfig) -> None:
+        self.prefix = config.key_prefix
+        self.rules = {
+            route.name: RateRule.of(route.name, "newcomer", route.rates["newcomer"])
+            for route in config.routes
+            if "newcomer" in route.rates
+        }
+        self.surge_key = actor_key(self.prefix, "newcomer", "all", "surge")
+
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
+        rule = self.rules.get(facts.route.route_class.name)
+        if rule is None or "newcomer" not in facts.actors:
+            return ()
+        key = actor_key(self.prefix, "newcomer", "all", rule.purpose)
+        return (RateHit(key, rule.rate.limit, rule.rate.period), ValueGet(self.surge_key, Strike))
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        if not results:
+            return
+        state, surge = results
+        exceeded = isinstance(state, RateState) and not state.allowed
+        recent = isinstance(surge, Strike) and facts.now - surge.at < SURGE_HOLD
+        report.newcomer_surge = exceeded or recent
+        report.newcomer_exceeded = exceeded
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        if not report.newcomer_exceeded:
+            return ()
+        return (ValuePut(self.surge_key, Strike(facts.now), SURGE_HOLD),)
