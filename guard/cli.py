@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from guard.config import GuardConfig
 from guard.config_file import load_config
 from guard.errors import ConfigError, ModelError
+from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
 
 
@@ -32,6 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--log", default=None, help="append decisions as JSON lines here ('-')")
     check = commands.add_parser("check-config", help="validate a config file and print it")
     check.add_argument("config", help="a guard TOML config file")
+    update = commands.add_parser(
+        "update-bots", help="refresh search engines' address ranges from their published JSON"
+    )
+    update.add_argument(
+        "--bot",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "FILE"),
+        required=True,
+        help="a bot (googlebot, bingbot, applebot, ...) and its operator's published JSON",
+    )
+    update.add_argument("--out", required=True, help="where to write the list (config: good_bots)")
     learn_commands.add_parsers(commands)
     return parser
 
@@ -70,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command in {"train", "evaluate"}:
             return _learn(args)
+        if args.command == "update-bots":
+            document = update_good_bots([(name, path) for name, path in args.bot])
+            Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
+            print(f"guard update-bots: wrote {args.out}; set good_bots = {args.out!r}")
+            return 0
         config = load_config(args.config)
         print(config)
         return 0

@@ -102,6 +102,9 @@ class GuardConfig:
     previous_secrets: tuple[bytes, ...] = ()
     challenge_difficulty: int = 16
     clearance_ttl: float = 3600.0
+    good_bots: str | None = None
+    verify_bots: str = "ranges"
+    admin_token: str | None = None
 
     def route_class(self, name: str) -> RouteClass:
         """The route class called ``name``; raises KeyError if there is none."""
@@ -191,6 +194,9 @@ SCALAR_KEYS = frozenset(
         "utc_offset_hours",
         "challenge_difficulty",
         "clearance_ttl",
+        "good_bots",
+        "verify_bots",
+        "admin_token",
     }
 )
 """Top-level keys with one value each."""
@@ -260,6 +266,11 @@ class _Reader:
             clearance_ttl=self._number(
                 "clearance_ttl", d.get("clearance_ttl", 3600), 60, 86400 * 7
             ),
+            good_bots=d.get("good_bots") and self._string("good_bots", d["good_bots"]),
+            verify_bots=self._choice(
+                "verify_bots", d.get("verify_bots", "ranges"), ("ranges", "dns", "off")
+            ),
+            admin_token=self._admin_token(d.get("admin_token")),
         )
 
     def _routes(self, value: Any) -> tuple[RouteClass, ...]:
@@ -380,6 +391,14 @@ class _Reader:
         if isinstance(value, bool) or not low <= number <= high:
             raise ConfigError(f"{where}: expected a number from {low:g} to {high:g}, got {value!r}")
         return number
+
+    @staticmethod
+    def _admin_token(value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) < 16:
+            raise ConfigError("admin_token: expected a string of at least 16 characters")
+        return value
 
     @staticmethod
     def _choice(where: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -15,11 +15,14 @@ from guard.config import GuardConfig
 from guard.cookies import CookieSigner
 from guard.errors import StorageError
 from guard.facts import FactExtractor, Facts, IdentityExtractor
+from guard.goodbots import DnsResolver, GoodBotVerifier, load_good_bots
 from guard.lists import AccessLists
 from guard.observe.decision_log import DecisionLog
+from guard.observe.metrics import METRICS_PATH, Metrics, metrics_response
 from guard.policy import Policy, Verdict
 from guard.signals import default_signals
 from guard.signals.base import Report, Signal
+from guard.signals.clearance import ClearanceReplaySignal
 from guard.store import Store, store_for
 from guard.store.base import Op, Result
 from guard.types import Action, ASGIApp, Clock, Message, Receive, Scope, Send
@@ -77,7 +80,6 @@ class GuardMiddleware:
         self.signer = CookieSigner(config.secret or secrets.token_bytes(32), COOKIE_MAX_AGE)
         self.facts = FactExtractor(config, self.signer, identity)
         self.lists = AccessLists(config.allow, config.deny)
-        self.signals = signals if signals is not None else default_signals(config)
         self.policy = Policy(config.thresholds, enforced=config.mode == "enforce")
         self.store = store if store is not None else store_for(config.store_url, config.fail_closed)
         self.challenges = Challenges(
@@ -87,6 +89,18 @@ class GuardMiddleware:
             difficulty=config.challenge_difficulty,
             clearance_ttl=config.clearance_ttl,
             gray=config.thresholds.gray,
+        )
+        self.signals = (
+            signals
+            if signals is not None
+            else (
+                *default_signals(config),
+                ClearanceReplaySignal(self.challenges, config.key_prefix),
+            )
+        )
+        self.bots = GoodBotVerifier(
+            load_good_bots(config.good_bots) if config.verify_bots != "off" else (),
+            DnsResolver() if config.verify_bots == "dns" else None,
         )
         self.clock = clock
         self.log = decision_log or (
@@ -100,6 +114,7 @@ class GuardMiddleware:
             else None
         )
         self._tarpitted = 0
+        self.metrics = Metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -110,6 +125,10 @@ class GuardMiddleware:
             return
         if scope.get("path") == VERIFY_PATH and self.config.mode == "enforce":
             await self._verify(scope, receive, send)
+            return
+        if scope.get("path") == METRICS_PATH and self.config.admin_token:
+            text = self.metrics.render(vars(self.challenges.stats))
+            await metrics_response(scope, self.config.admin_token, text)(scope, receive, send)
             return
         try:
             decision = await self.decide(scope)
@@ -127,6 +146,10 @@ class GuardMiddleware:
     async def decide(self, scope: Scope) -> Decision:
         """The whole decision: facts -> lists -> signals -> score -> action."""
         facts = self.facts.extract(scope, self.clock())
+        claimed = self.bots.claimed(facts)
+        if claimed is not None:
+            facts.good_bot = claimed.name
+            facts.verified_bot = await self.bots.verify(claimed, facts.client_ip)
         listed = self.lists.check(facts.client_ip)
         if listed is not None:
             reason = "denylist" if listed is Action.BLOCK else "allowlist"
@@ -145,7 +168,9 @@ class GuardMiddleware:
         except Exception:
             await self._settle(facts, report, status=0)  # give back what the reads reserved
             raise
-        cleared = self.challenges.cleared(facts)
+        cleared = facts.verified_bot or (
+            self.challenges.cleared(facts) and not report.clearance_revoked
+        )
         verdict = self.policy.decide(report.findings, report.rate_policies, cleared)
         return Decision(facts, verdict, report)
 
@@ -256,6 +281,7 @@ class GuardMiddleware:
     async def _record(self, decision: Decision, status: int) -> None:
         """After the response: write state back and log. Failures here only get logged."""
         facts = decision.facts
+        self.metrics.count(decision.verdict.action, decision.verdict.enforced)
         try:
             if decision.report is not None:
                 await self._settle(facts, decision.report, status)

@@ -110,6 +110,14 @@ class Challenges:
         binding = self.keyring.binding(network, user_agent)
         return self.keyring.sign(f"k1|{expires}|{binding}|{secrets.token_urlsafe(9)}")
 
+    def clearance_id(self, facts: Facts) -> str | None:
+        """The id of a genuinely signed clearance the request carries (bound to this client
+        or not, expired or not), to notice one cookie travelling between networks."""
+        value = facts.cookies.get(CLEARANCE_COOKIE)
+        body = self.keyring.open(value) if value else None
+        parts = body.split("|") if body else []
+        return parts[3] if len(parts) == 4 and parts[0] == "k1" else None
+
     def cleared(self, facts: Facts) -> bool:
         """Whether the request carries a valid clearance for this network and user agent."""
         value = facts.cookies.get(CLEARANCE_COOKIE)

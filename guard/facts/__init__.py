@@ -51,6 +51,10 @@ class Facts:
     actors: Mapping[ActorKind, str]
     secure_context: bool
     tracked: bool
+    good_bot: str | None = None
+    """The search engine the user agent claims to be, if any (set by the middleware)."""
+    verified_bot: bool = False
+    """Whether the claim holds: the address is the engine's (set by the middleware)."""
 
     @property
     def user_agent(self) -> str:

@@ -57,6 +57,7 @@ class Report:
     budgets: list[Budget] = field(default_factory=list)
     newcomer_surge: bool = False
     newcomer_exceeded: bool = False
+    clearance_revoked: bool = False
 
     def add(self, reason: str, weight: float, **kwargs: object) -> None:
         """Record a finding."""

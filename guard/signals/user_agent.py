@@ -19,6 +19,10 @@ _WEIGHTS = {
 }
 
 
+IMPOSTOR = 0.95
+"""A UA claiming a known search engine from an address it does not use: refused anywhere."""
+
+
 class UserAgentSignal(StatelessSignal):
     """Scores what the User-Agent header admits to."""
 
@@ -31,5 +35,9 @@ class UserAgentSignal(StatelessSignal):
         if weights is None:
             return
         protected = facts.route.route_class.sensitive or facts.path.startswith(self.robots_disallow)
+        if facts.good_bot is not None and not facts.verified_bot:
+            # It names a search engine from an address that engine does not use: it lies.
+            report.add(f"impostor:{facts.good_bot}", IMPOSTOR)
+            return
         reason = f"{agent.kind}:{agent.family}" if agent.family else agent.kind
         report.add(reason, weights[0] if protected else weights[1])

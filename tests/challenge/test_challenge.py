@@ -217,3 +217,23 @@ def test_return_paths_never_leave_the_site(path: str) -> None:
 
     encoded = base64.urlsafe_b64encode(path.encode()).decode().rstrip("=")
     assert _decode_path(encoded) == "/"
+
+
+async def test_a_clearance_replayed_from_many_networks_is_revoked(guarded: GuardedFactory) -> None:
+    """A clearance cookie presented from three networks is revoked: refused where it was
+    copied to, and no longer honoured even on the network that earned it."""
+    app, log = guarded(**GRAY)
+    cookie = await clearance(app)
+    home_ok = await call_asgi(
+        app, "/resume/100030", headers={**COPIED, "cookie": cookie}, client=HOME
+    )
+    assert home_ok.status == 200
+    for network in ("198.51.100.4", "192.0.2.9"):
+        await call_asgi(
+            app, "/resume/100031", headers={**COPIED, "cookie": cookie}, client=(network, 1)
+        )
+    again = await call_asgi(
+        app, "/resume/100032", headers={**COPIED, "cookie": cookie}, client=HOME
+    )
+    assert again.status == 429  # challenged again: the clearance no longer counts
+    assert "clearance_replayed" in log.getvalue()

@@ -47,8 +47,15 @@ async def test_real_browsers_are_served_on_their_first_visit(
 
 
 async def test_declared_crawlers_may_read_public_listings(guarded: GuardedFactory) -> None:
-    """Robots.txt allows listings, so honest crawlers are served there."""
+    """Robots.txt allows listings, so honest crawlers are served there: Bingbot from Bing's
+    published range, and a crawler that claims no search engine; a "Bingbot" from any other
+    address is an impostor and refused."""
     app, _ = guarded()
     bing = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"
-    reply = await call_asgi(app, "/resumes?page=2", headers={**ORDINARY, "user-agent": bing})
+    headers = {**ORDINARY, "user-agent": bing}
+    reply = await call_asgi(app, "/resumes?page=2", headers=headers, client=("157.55.39.10", 1))
     assert reply.status == 200
+    other = {**ORDINARY, "user-agent": "Mozilla/5.0 (compatible; AhrefsBot/7.0)"}
+    assert (await call_asgi(app, "/resumes?page=2", headers=other)).status == 200
+    impostor = await call_asgi(app, "/resumes?page=2", headers=headers)
+    assert impostor.status == 403
