@@ -140,13 +140,15 @@ class GoodBotVerifier:
         self._cache: dict[tuple[str, str], tuple[bool, float]] = {}
 
     def claimed(self, facts: Facts) -> GoodBot | None:
-        """The good bot a declared bot's user agent names, if any."""
+        """The good bot a declared bot's user agent names, if this verifier can check it
+        (it has the bot's ranges, or asks DNS); a claim that cannot be checked is left a
+        plain declared bot, neither verified nor an impostor."""
         if facts.agent.kind != "declared_bot":
             return None
         user_agent = facts.user_agent
         for bot in self.bots:
             if any(token in user_agent for token in bot.agents):
-                return bot
+                return bot if bot.ranges or self.resolver is not None else None
         return None
 
     async def verify(self, bot: GoodBot, address: IPAddress | None) -> bool:

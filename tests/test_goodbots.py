@@ -172,3 +172,15 @@ def test_update_bots_refuses_unknown_bots_and_bad_files(tmp_path: Path) -> None:
         update_good_bots([("nosuchbot", bad)])
     with pytest.raises(ConfigError, match="not a published range list"):
         update_good_bots([("googlebot", bad)])
+
+
+async def test_a_claim_that_cannot_be_checked_is_no_impostor() -> None:
+    """Without DNS, a YandexBot (no published ranges shipped) is judged as a plain declared
+    bot: served on listings, refused on records like any crawler."""
+    app = GuardMiddleware(
+        create_demo_app(100), GuardConfig.from_mapping({"secret": "goodbots-secret-0123456789"})
+    )
+    yandex = {"user-agent": "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"}
+    listing = await call_asgi(app, "/resumes", headers=yandex, client=("5.255.253.1", 1))
+    record = await call_asgi(app, "/resume/100001", headers=yandex, client=("5.255.253.1", 1))
+    assert (listing.status, record.status) == (200, 403)

@@ -69,9 +69,10 @@ def render_card(report: TrainingReport, holdout: dict[str, Any] | None) -> str:
         f"regression. Thresholds come from the people's false-positive budget over whole "
         f"actors (a person counts once, if any of their requests reaches the threshold): "
         f"**challenge {t['challenge']:.4f}** flags at most {CHALLENGE_BUDGET:.0%} of people "
-        f"and **block {t['block']:.4f}** at most {BLOCK_BUDGET:.1%}. In the guard these map "
-        "onto the policy's gray and block thresholds, and the model's finding combines with "
-        "the rule findings.",
+        f"and **block {t['block']:.4f}** at most {BLOCK_BUDGET:.1%}. In the guard the "
+        "challenge threshold maps onto the policy's gray threshold, and from the block "
+        "threshold up the model's weight stays just under the policy's block threshold: "
+        "alone the model challenges, and it blocks only with another finding beside it.",
         "",
         "## Results per family (out of fold, training traffic)",
         "",

@@ -17,6 +17,9 @@ logger = logging.getLogger("guard")
 
 MIN_WEIGHT = 0.1
 """Weaker model findings are left out: they would only crowd the reasons of ordinary verdicts."""
+BELOW_BLOCK = 0.05
+"""The model alone stops this far short of the block threshold: on its own it challenges
+(people pass, scripts do not), and it blocks only with some other evidence beside it."""
 
 
 class ModelSignal(StatelessSignal):
@@ -25,8 +28,10 @@ class ModelSignal(StatelessSignal):
     script fetching the job list is nobody's business but the rate limits'.
 
     The model's probability maps onto the policy's scale so that its own thresholds line
-    up with the policy's: the model's challenge threshold becomes the gray threshold and
-    its block threshold the block threshold. It then combines with the rule findings like
+    up with the policy's: the model's challenge threshold becomes the gray threshold, and
+    from its block threshold up the weight stays just under the policy's block threshold, so
+    that the model alone challenges and blocks only with another finding beside it (with
+    the defaults, any finding of 0.34 or more). It then combines with the rule findings like
     any other evidence. Must run after :class:`~guard.signals.behaviour.BehaviourSignal`,
     whose profile it reads, and after the header and user-agent signals.
 
@@ -53,14 +58,15 @@ class ModelSignal(StatelessSignal):
         report.add("model:" + "+".join(top) if top else "model", weight)
 
     def weight(self, probability: float) -> float:
-        """The finding weight for a model probability (piecewise linear, monotone)."""
+        """The finding weight for a model probability (piecewise linear, never falling)."""
         c, b = self.model.challenge, self.model.block
-        gray, block = self.thresholds.gray, self.thresholds.block
+        gray = self.thresholds.gray
+        top = max(self.thresholds.block - BELOW_BLOCK, gray)
         if probability < c:
             return gray * probability / c
         if probability < b:
-            return gray + (block - gray) * (probability - c) / (b - c)
-        return block + (1.0 - block) * (probability - b) / (1.0 - b) if b < 1.0 else block
+            return gray + (top - gray) * (probability - c) / (b - c)
+        return top
 
 
 def model_signal(config: GuardConfig) -> ModelSignal | None:

@@ -17,7 +17,7 @@ from guard.facts import FactExtractor, Facts
 from guard.model.runtime import Model, model_from_dict
 from guard.signals.base import Report
 from guard.signals.behaviour import BehaviourSignal
-from guard.signals.model import MIN_WEIGHT, ModelSignal, model_signal
+from guard.signals.model import BELOW_BLOCK, MIN_WEIGHT, ModelSignal, model_signal
 from guard.signals.profile import ClientProfile
 from guard.testing import chrome_headers
 
@@ -107,15 +107,17 @@ CASE_IDS = ["defaults", "lower-policy", "rare-positives", "strict-model", "block
 def test_weight_maps_model_thresholds_onto_the_policys(
     model_thresholds: tuple[float, float], policy: Thresholds
 ) -> None:
-    """The model's challenge threshold weighs the policy's gray, its block threshold the
-    policy's block, and zero weighs zero."""
+    """The model's challenge threshold weighs the policy's gray, its block threshold (and
+    anything above) just under the policy's block, and zero weighs zero: alone, the model
+    challenges but never blocks."""
     challenge, block = model_thresholds
     signal = ModelSignal(linear_model({}, 0.0, challenge, block), policy, cookies_tracked=True)
+    top = policy.block - BELOW_BLOCK
     assert signal.weight(0.0) == 0.0
     assert signal.weight(challenge) == pytest.approx(policy.gray)
-    assert signal.weight(block) == pytest.approx(policy.block)
-    if block < 1.0:
-        assert signal.weight(1.0) == pytest.approx(1.0)
+    assert signal.weight(block) == pytest.approx(top)
+    assert signal.weight(1.0) == pytest.approx(top)
+    assert max(signal.weight(p) for p in GRID) < policy.block
 
 
 @pytest.mark.parametrize(("model_thresholds", "policy"), CASES, ids=CASE_IDS)
@@ -133,11 +135,12 @@ def test_weight_is_monotone_and_within_zero_and_one(
 
 
 def test_weight_with_equal_model_thresholds_steps_from_gray_to_block() -> None:
-    """A model whose challenge and block thresholds coincide jumps from gray to block there."""
+    """A model whose challenge and block thresholds coincide jumps from gray to just under
+    block there, and stays."""
     signal = ModelSignal(linear_model({}, 0.0, 0.7, 0.7), POLICY, cookies_tracked=True)
     assert signal.weight(0.7 - 1e-9) == pytest.approx(POLICY.gray)
-    assert signal.weight(0.7) == POLICY.block
-    assert signal.weight(0.85) == pytest.approx(POLICY.block + (1 - POLICY.block) * 0.5)
+    assert signal.weight(0.7) == pytest.approx(POLICY.block - BELOW_BLOCK)
+    assert signal.weight(0.85) == pytest.approx(POLICY.block - BELOW_BLOCK)
 
 
 # -- judge ----------------------------------------------------------------------------------
