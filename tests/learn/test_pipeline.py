@@ -65,3 +65,29 @@ def test_training_is_reproducible_for_a_seed() -> None:
 def test_a_model_missing_its_file_is_a_clean_cli_error(tmp_path: Path) -> None:
     """`guard evaluate` on a missing model exits 2 with a message, not a traceback."""
     assert main(["evaluate", "--model", str(tmp_path / "none.json"), "--scale", "0.01"]) == 2
+
+
+def test_guard_train_on_labelled_access_logs(tmp_path: Path) -> None:
+    """`guard train --logs --labels` trains on a combined-format log and a labels file, and
+    the model goes without the features a log cannot give."""
+    from guard.learn.accesslog import write_combined  # noqa: PLC0415
+    from guard.learn.train import LOG_UNAVAILABLE  # noqa: PLC0415
+
+    events = simulate(default_spec(seed=5, scale=0.03))
+    log = tmp_path / "access.log"
+    with log.open("w", encoding="latin-1") as out:
+        write_combined(events, out)
+    labels: dict[tuple[str, str], bool] = {}
+    for event in events:
+        labels.setdefault((event.client_ip, event.header("user-agent") or ""), event.bot)
+    rows = [
+        f'{ip},"{ua.replace(chr(34), chr(34) * 2)}",{"bot" if bot else "human"}'
+        for (ip, ua), bot in labels.items()
+    ]
+    (tmp_path / "labels.csv").write_text("ip,user_agent,label\n" + "\n".join(rows) + "\n")
+    out_dir = tmp_path / "model"
+    argv = ["train", "--logs", str(log), "--labels", str(tmp_path / "labels.csv")]
+    assert main([*argv, "--folds", "2", "--out", str(out_dir)]) == 0
+    model = load_model(out_dir / "behaviour.json")
+    assert not set(model.features) & LOG_UNAVAILABLE
+    assert "access log" in (out_dir / "MODEL_CARD.md").read_text()
