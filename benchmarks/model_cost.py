@@ -30,17 +30,11 @@ def main() -> int:
     replayer = Replayer()
     captured: list[tuple[Facts, ClientProfile, Report]] = []
     for event in simulate(default_spec(seed=4242, scale=0.05)):
-        facts = replayer.extractor.extract(replayer._scope(event), event.time)
-        report = Report()
-        for signal in replayer.stateless:
-            signal.judge(facts, (), report)
-        client = facts.actors["client"]
-        replayer.behaviour.judge(facts, (replayer.profiles.get(client),), report)
-        assert report.profile is not None
-        replayer.profiles[client] = report.profile
+        facts, profile, report = replayer.observe(event)
         if facts.route.route_class.sensitive:
             # A snapshot: the profile as it was when this request was scored.
-            captured.append((facts, ClientProfile.unpack(report.profile.pack()), report))
+            captured.append((facts, ClientProfile.unpack(profile.pack()), report))
+        profile.observe_status(event.status)
     vectors = [features(f, p, r) for f, p, r in captured]
     best_features = best_score = float("inf")
     for _ in range(ROUNDS):

@@ -76,6 +76,7 @@ class Challenges:
         self.clearance_ttl = clearance_ttl
         self.gray = gray
         self.stats = ChallengeStats()
+        self._opened: tuple[str, list[str]] = ("", [])  # the last clearance checked
 
     def _binding(self, facts: Facts) -> str:
         return self.keyring.binding(facts.actors["network"], facts.user_agent)
@@ -110,24 +111,32 @@ class Challenges:
         binding = self.keyring.binding(network, user_agent)
         return self.keyring.sign(f"k1|{expires}|{binding}|{secrets.token_urlsafe(9)}")
 
+    def _clearance(self, facts: Facts) -> list[str]:
+        """The fields of a genuinely signed clearance the request carries, or [].
+
+        Both the replay signal and the policy ask about the same cookie within a request,
+        so the last answer is kept: the MAC is computed once.
+        """
+        value = facts.cookies.get(CLEARANCE_COOKIE)
+        if not value:
+            return []
+        if value != self._opened[0]:
+            body = self.keyring.open(value)
+            parts = body.split("|") if body else []
+            valid = len(parts) == 4 and parts[0] == "k1" and parts[1].isdigit()
+            self._opened = (value, parts if valid else [])
+        return self._opened[1]
+
     def clearance_id(self, facts: Facts) -> str | None:
         """The id of a genuinely signed clearance the request carries (bound to this client
         or not, expired or not), to notice one cookie travelling between networks."""
-        value = facts.cookies.get(CLEARANCE_COOKIE)
-        body = self.keyring.open(value) if value else None
-        parts = body.split("|") if body else []
-        return parts[3] if len(parts) == 4 and parts[0] == "k1" else None
+        parts = self._clearance(facts)
+        return parts[3] if parts else None
 
     def cleared(self, facts: Facts) -> bool:
         """Whether the request carries a valid clearance for this network and user agent."""
-        value = facts.cookies.get(CLEARANCE_COOKIE)
-        body = self.keyring.open(value) if value else None
-        if body is None:
-            return False
-        parts = body.split("|")
-        if len(parts) != 4 or parts[0] != "k1" or not parts[1].isdigit():
-            return False
-        return int(parts[1]) > facts.now and parts[2] == self._binding(facts)
+        parts = self._clearance(facts)
+        return bool(parts) and int(parts[1]) > facts.now and parts[2] == self._binding(facts)
 
     async def verify(
         self,

@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import quote, unquote_to_bytes
 
+from guard.config import IPNetwork
 from guard.errors import ConfigError
 from guard.learn.events import Event
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 ErrorHandler = Callable[[int, str, str], None]
 """Called as ``on_error(line_number, line, reason)`` for each malformed line (1-based)."""
 

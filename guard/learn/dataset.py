@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from guard.config import GuardConfig
 from guard.cookies import CookieSigner
-from guard.facts import FactExtractor
+from guard.facts import FactExtractor, Facts
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
 from guard.model.features import FEATURES, features
 from guard.signals.base import Report
@@ -93,8 +93,9 @@ class Replayer:
         )
         self.profiles: dict[str, ClientProfile] = {}
 
-    def row(self, event: Event) -> tuple[str, list[float] | None]:
-        """Observe one event: its client key, and its feature row if it is a page request."""
+    def observe(self, event: Event) -> tuple[Facts, ClientProfile, Report]:
+        """Judge one event as the middleware would, up to the profile update (its status not
+        yet counted): the facts, the client's profile and the report."""
         facts = self.extractor.extract(self._scope(event), event.time)
         report = Report()
         for signal in self.stateless:
@@ -104,9 +105,14 @@ class Replayer:
         profile = report.profile
         assert profile is not None  # the behaviour signal always leaves one
         self.profiles[client] = profile
+        return facts, profile, report
+
+    def row(self, event: Event) -> tuple[str, list[float] | None]:
+        """Observe one event: its client key, and its feature row if it is a page request."""
+        facts, profile, report = self.observe(event)
         vector = features(facts, profile, report) if facts.is_document else None
         profile.observe_status(event.status)
-        return client, vector
+        return facts.actors["client"], vector
 
     def _scope(self, event: Event) -> Scope:
         scope = event.scope()

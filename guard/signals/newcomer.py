@@ -26,19 +26,19 @@ class NewcomerSurgeSignal:
     """Counts record reads by newcomers sitewide and keeps the surge state in the store."""
 
     def __init__(self, config: GuardConfig) -> None:
-        self.prefix = config.key_prefix
-        self.rules = {
-            route.name: RateRule.of(route.name, "newcomer", route.rates["newcomer"])
-            for route in config.routes
-            if "newcomer" in route.rates
-        }
-        self.surge_key = actor_key(self.prefix, "newcomer", "all", "surge")
+        prefix = config.key_prefix
+        self.rules: dict[str, tuple[str, RateRule]] = {}
+        for route in config.routes:
+            if "newcomer" in route.rates:
+                rule = RateRule.of(route.name, "newcomer", route.rates["newcomer"])
+                self.rules[route.name] = (actor_key(prefix, "newcomer", "all", rule.purpose), rule)
+        self.surge_key = actor_key(prefix, "newcomer", "all", "surge")
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
-        rule = self.rules.get(facts.route.route_class.name)
-        if rule is None or "newcomer" not in facts.actors:
+        found = self.rules.get(facts.route.route_class.name)
+        if found is None or "newcomer" not in facts.actors:
             return ()
-        key = actor_key(self.prefix, "newcomer", "all", rule.purpose)
+        key, rule = found
         return (RateHit(key, rule.rate.limit, rule.rate.period), ValueGet(self.surge_key, Strike))
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:

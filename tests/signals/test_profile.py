@@ -28,6 +28,20 @@ def page(profile: ClientProfile, now: float, record: int | None = None, **flags:
     )
 
 
+def document(profile: ClientProfile, now: float, path: str = "", **extra: object) -> None:
+    """Observe one page request with no flags but ``extra`` (referrer, head, api, ...)."""
+    profile.observe(
+        now,
+        static=False,
+        record=None,
+        tracked=False,
+        robots=False,
+        honeypot=False,
+        path=path,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def asset(profile: ClientProfile, now: float) -> None:
     """Observe one static asset request."""
     profile.observe(now, static=True, record=None, tracked=True, robots=False, honeypot=False)
@@ -192,38 +206,9 @@ def test_referrers_heads_api_and_night_pages_are_counted() -> None:
     """Pages count by where their Referer points, HEAD and JSON requests count, and pages
     before 06:00 on the site's clock count as night-time."""
     profile = ClientProfile()
-    profile.observe(
-        T0,
-        static=False,
-        record=None,
-        tracked=False,
-        robots=False,
-        honeypot=False,
-        referrer=REFERRER_NONE,
-        local_hour=3,
-    )
-    profile.observe(
-        T0 + 5,
-        static=False,
-        record=None,
-        tracked=False,
-        robots=False,
-        honeypot=False,
-        referrer=REFERRER_SITE,
-        head=True,
-        local_hour=9,
-    )
-    profile.observe(
-        T0 + 9,
-        static=False,
-        record=None,
-        tracked=False,
-        robots=False,
-        honeypot=False,
-        referrer=REFERRER_OTHER,
-        api=True,
-        local_hour=5,
-    )
+    document(profile, T0, referrer=REFERRER_NONE, local_hour=3)
+    document(profile, T0 + 5, referrer=REFERRER_SITE, head=True, local_hour=9)
+    document(profile, T0 + 9, referrer=REFERRER_OTHER, api=True, local_hour=5)
     assert (profile.empty_referrers, profile.site_referrers) == (1, 1)
     assert (profile.heads, profile.api_requests, profile.night_documents) == (1, 1, 2)
 
@@ -232,21 +217,11 @@ def test_distinct_paths_are_estimated_from_the_bitmap() -> None:
     """Revisiting a path adds nothing; the estimate tracks a few distinct paths closely."""
     profile = ClientProfile()
     for path in ["/a", "/b", "/a", "/c", "/a"]:
-        profile.observe(
-            T0, static=False, record=None, tracked=False, robots=False, honeypot=False, path=path
-        )
+        document(profile, T0, path)
     assert profile.distinct_paths == pytest.approx(3, abs=0.6)
     many = ClientProfile()
     for i in range(40):
-        many.observe(
-            T0,
-            static=False,
-            record=None,
-            tracked=False,
-            robots=False,
-            honeypot=False,
-            path=f"/resume/{i}",
-        )
+        document(many, T0, f"/resume/{i}")
     assert 25 < many.distinct_paths < 60
 
 
