@@ -146,7 +146,13 @@ async def test_forged_expired_and_foreign_clearances_are_rejected(
     sends the browser back to the challenge."""
     app, _ = guarded(**GRAY)
     cookie = await clearance(app)
-    forged = re.sub(rf"({CLEARANCE_COOKIE}=[^;]*)\w", r"\1A", cookie)
+    # Change the signature's last character (to one it is not, or the cookie stays genuine).
+    forged = re.sub(
+        rf"({CLEARANCE_COOKIE}=[^;]*)(\w)",
+        lambda m: m.group(1) + ("B" if m.group(2) == "A" else "A"),
+        cookie,
+    )
+    assert forged != cookie
     for cookies, client in ((forged, HOME), (cookie, ("198.51.100.4", 1))):
         reply = await call_asgi(
             app, "/resume/100008", headers={**COPIED, "cookie": cookies}, client=client
