@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import cookie_parser
 
@@ -86,25 +87,30 @@ class FactExtractor:
         self.routes = RouteMatcher(config.routes)
         cookie = config.identity_cookie
         self.identity = identity or (lambda h, c: default_identity(h, c, cookie))
+        # What repeats request after request (a client's address and agent, a page's path)
+        # is worked out once; each cache is bounded and simply starts over when full.
+        self._addresses: dict[tuple[str | None, str | None], _Address] = {}
+        self._routes: dict[str, RouteMatch] = {}
+        self._clients: dict[tuple[str, str], str] = {}
 
     def extract(self, scope: Scope, now: float) -> Facts:
         """Read the facts of an HTTP scope; never raises on malformed headers."""
         names, headers = _decode_headers(scope.get("headers") or ())
         cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
         peer = scope.get("client")
-        client_ip = self.resolver.resolve(peer[0] if peer else None, headers)
-        agent = classify_agent(headers.get("user-agent", ""))
-        from_proxy = self._from_proxy(peer[0] if peer else None)
+        address = self._address(peer[0] if peer else None, headers)
+        user_agent = headers.get("user-agent", "")
+        agent = classify_agent(user_agent)
         tls_header = self.config.tls_fingerprint_header
-        tls = headers.get(tls_header) if from_proxy and tls_header else None
+        tls = headers.get(tls_header) if address.from_proxy and tls_header else None
         fingerprint = header_fingerprint(names, headers, tls)
         raw_identity = self.identity(headers, cookies)
-        ip = ip_text(client_ip) if client_ip is not None else "unknown"
+        ip = address.text
         actors: dict[ActorKind, str] = {
             "ip": ip,
-            "network": network_group(client_ip) if client_ip is not None else "unknown",
+            "network": address.network,
             "fingerprint": fingerprint,
-            "client": _client_key(ip, headers.get("user-agent", "")),
+            "client": self._client_key(ip, user_agent),
             "global": "all",
         }
         if raw_identity:
@@ -117,16 +123,47 @@ class FactExtractor:
             now=now,
             method=scope.get("method", "GET"),
             path=path,
-            route=self.routes.match(path),
-            client_ip=client_ip,
+            route=self._route(path),
+            client_ip=address.ip,
             headers=headers,
             header_names=names,
             cookies=cookies,
             agent=agent,
             actors=actors,
-            secure_context=_secure_context(scope, headers, from_proxy),
+            secure_context=_secure_context(scope, headers, address.from_proxy),
             tracked=tracked,
         )
+
+    def _address(self, peer: str | None, headers: dict[str, str]) -> _Address:
+        """The client's address facts, cached by what they are computed from."""
+        forwarded = headers.get(self.resolver.header) if self.config.trusted_proxies else None
+        key = (peer, forwarded)
+        found = self._addresses.get(key)
+        if found is None:
+            client_ip = self.resolver.resolve(peer, headers)
+            found = _Address(
+                client_ip,
+                ip_text(client_ip) if client_ip is not None else "unknown",
+                network_group(client_ip) if client_ip is not None else "unknown",
+                self._from_proxy(peer),
+            )
+            _remember(self._addresses, key, found)
+        return found
+
+    def _route(self, path: str) -> RouteMatch:
+        found = self._routes.get(path)
+        if found is None:
+            found = self.routes.match(path)
+            _remember(self._routes, path, found)
+        return found
+
+    def _client_key(self, ip: str, user_agent: str) -> str:
+        key = (ip, user_agent)
+        found = self._clients.get(key)
+        if found is None:
+            found = _client_key(ip, user_agent)
+            _remember(self._clients, key, found)
+        return found
 
     def _tracked(self, cookies: Mapping[str, str], now: float) -> bool:
         """Whether the client returned a valid guard cookie: browsers keep cookies."""
@@ -141,28 +178,46 @@ class FactExtractor:
         return address is not None and in_networks(address, self.config.trusted_proxies)
 
 
+CACHE_SIZE = 16384
+"""Entries in each of the extractor's caches before it starts over."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Address:
+    ip: IPAddress | None
+    text: str
+    network: str
+    from_proxy: bool
+
+
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()  # cheaper than LRU upkeep; a full cache refills in moments
+    cache[key] = value
+
+
 def _decode_headers(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
     """Header names in order and a name -> value map (first value wins; cookies joined).
 
-    Latin-1 decodes any byte string, so malformed bytes cannot raise; items that are not
-    byte pairs at all (a broken server) are skipped by the slow path.
+    Latin-1 decodes any byte string, so malformed bytes cannot raise. The common case (short
+    lowercase names, as ASGI requires, each once) takes one pass; anything else (repeated
+    names, capitals, huge values, items that are not byte pairs) takes the careful path.
     """
-    names: list[str] = []
-    headers: dict[str, str] = {}
     try:
-        for key, value in raw:  # type: ignore[attr-defined]
-            name = key.decode("latin-1").lower()
-            text = (value if len(value) <= MAX_HEADER_VALUE else value[:MAX_HEADER_VALUE]).decode(
-                "latin-1"
-            )
-            names.append(name)
-            if name not in headers:
-                headers[name] = text
-            elif name == "cookie":
-                headers[name] = f"{headers[name]}; {text}"
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in raw  # type: ignore[attr-defined]
+        }
     except (AttributeError, TypeError, ValueError):
         return _decode_headers_slowly(raw)
-    return tuple(names), headers
+    names = tuple(headers)
+    if (
+        len(names) != len(raw)  # type: ignore[arg-type]
+        or not "".join(names).islower()
+        or max(map(len, headers.values()), default=0) > MAX_HEADER_VALUE
+    ):
+        return _decode_headers_slowly(raw)
+    return names, headers
 
 
 def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -177,7 +232,10 @@ def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]
         except (TypeError, ValueError):
             continue
         names.append(name)
-        headers.setdefault(name, text)
+        if name not in headers:
+            headers[name] = text
+        elif name == "cookie":
+            headers[name] = f"{headers[name]}; {text}"
     return tuple(names), headers
 
 

@@ -172,42 +172,52 @@ class ClientProfile:
     def pack(self) -> bytes:
         """A fixed 94-byte encoding for networked stores (counters saturate, times to ~ms)."""
         base = self.first_seen
-        return _LAYOUT.pack(
-            base,
-            self.last_seen - base,
-            self.last_document - base,
-            *(min(v, _U32) for v in (self.requests, self.documents, self.statics, self.records)),
-            *(
-                min(v, _U16)
-                for v in (
-                    self.sequential_steps,
-                    self.cookie_returns,
-                    self.robots_fetches,
-                    self.honeypot_hits,
-                    self.client_errors,
-                    self.doc_gap_count,
-                    self.empty_referrers,
-                    self.site_referrers,
-                    self.heads,
-                    self.night_documents,
-                    self.api_requests,
-                )
-            ),
-            self.last_record,
-            self.paths_seen,
-            self.doc_gap_mean,
-            self.doc_gap_m2,
-            self.doc_gap_min,
-            self.rate_fast,
-            self.rate_slow,
-            self.last_path,
-        )
+        try:
+            return _LAYOUT.pack(
+                base,
+                self.last_seen - base,
+                self.last_document - base,
+                self.requests,
+                self.documents,
+                self.statics,
+                self.records,
+                self.sequential_steps,
+                self.cookie_returns,
+                self.robots_fetches,
+                self.honeypot_hits,
+                self.client_errors,
+                self.doc_gap_count,
+                self.empty_referrers,
+                self.site_referrers,
+                self.heads,
+                self.night_documents,
+                self.api_requests,
+                self.last_record,
+                self.paths_seen,
+                self.doc_gap_mean,
+                self.doc_gap_m2,
+                self.doc_gap_min,
+                self.rate_fast,
+                self.rate_slow,
+                self.last_path,
+            )
+        except struct.error:
+            return self._saturated().pack()  # a counter outgrew its field (rare: try once)
+
+    def _saturated(self) -> ClientProfile:
+        """A copy whose counters are capped at what their packed fields hold."""
+        copy = ClientProfile(**{name: getattr(self, name) for name in self.__dataclass_fields__})
+        for name in _PACKED_IN_ORDER[:4]:
+            setattr(copy, name, min(getattr(copy, name), _U32))
+        for name in _PACKED_IN_ORDER[4:15]:
+            setattr(copy, name, min(getattr(copy, name), _U16))
+        return copy
 
     @classmethod
     def unpack(cls, data: bytes) -> Self:
         """The inverse of :meth:`pack`."""
         base, last_seen, last_document, *rest = _LAYOUT.unpack(data)
-        profile = cls(base, base + last_seen, last_document=base + last_document)
-        for name, value in zip(_PACKED_IN_ORDER, rest, strict=True):
-            setattr(profile, name, value)
-        return profile
+        # The packed order is the fields' order, but for last_document (kept beside the
+        # other times so that they all pack as offsets from first_seen).
+        fields = [base, base + last_seen, *rest[:-1], base + last_document, rest[-1]]
+        return cls(*fields)
