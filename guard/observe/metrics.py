@@ -21,10 +21,15 @@ class Metrics:
 
     def __init__(self) -> None:
         self.decisions: Counter[str] = Counter()
+        self._labels = {
+            (action, enforced): action.label if enforced else f"{action.label}_shadow"
+            for action in Action
+            for enforced in (True, False)
+        }
 
     def count(self, action: Action, enforced: bool) -> None:
         """Count one decision."""
-        self.decisions[action.label if enforced else f"{action.label}_shadow"] += 1
+        self.decisions[self._labels[action, enforced]] += 1
 
     def render(self, challenges: dict[str, int]) -> str:
         """The Prometheus text exposition."""

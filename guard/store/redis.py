@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import ssl
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.crc import key_slot
@@ -40,6 +42,7 @@ from guard.store.base import (
     ValueGet,
     bucket_of,
 )
+from guard.store.resp import RespConnection
 
 SCRIPT = resources.files("guard.store").joinpath("lua/batch.lua").read_text(encoding="utf-8")
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
@@ -78,20 +81,18 @@ class _Encoder:
         if isinstance(op, RateHit):
             self.argv += ["R", self._key(op.key), op.limit, repr(op.period), op.cost]
         elif isinstance(op, DistinctCount):
+            # Only the set's own key is named: the script derives its buckets' and in-flight
+            # keys from it (they share its hash tag, so its slot), which keeps the call short.
             current = bucket_of(when, op.window)
-            first = len(self.keys) + 1
-            for bucket in range(current - DISTINCT_BUCKETS + 1, current + 1):
-                self._key(f"{op.key}:{bucket}")
-            inflight = self._key(f"{op.key}:f") if op.reserve else 0
-            self.argv += ["C", first, DISTINCT_BUCKETS, inflight]
+            reserve = "1" if op.reserve else "0"
+            self.argv += ["C", self._key(op.key), current, DISTINCT_BUCKETS, reserve]
         elif isinstance(op, DistinctAdd):
             bucket = bucket_of(when, op.window)
-            bucket_key = self._key(f"{op.key}:{bucket}")
-            inflight = self._key(f"{op.key}:f") if op.release else 0
+            release = "1" if op.release else "0"
             expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
             ttl = max(math.ceil((expires - when) * 1000), 1)
             has = "1" if op.member is not None else "0"
-            self.argv += ["A", bucket_key, inflight, ttl, has, op.member or ""]
+            self.argv += ["A", self._key(op.key), bucket, release, ttl, has, op.member or ""]
         elif isinstance(op, ValueGet):
             self.argv += ["G", self._key(op.key)]
         else:
@@ -111,6 +112,27 @@ def _decode(op: Op, raw: Any) -> Result:
     return None
 
 
+Client = Redis | RedisCluster | RespConnection
+
+
+def _lean_connection(url: str, scheme: str, connect_timeout: float) -> RespConnection:
+    """The pipelined connection a ``redis://`` or ``rediss://`` URL names."""
+    try:
+        where = parse_url(urlunsplit(urlsplit(url)._replace(query="")))
+        db = int(where.get("db", 0))
+    except ValueError as exc:
+        raise ConfigError(f"store {url!r}: {exc}") from None
+    return RespConnection(
+        where.get("host", "localhost"),
+        int(where.get("port", 6379)),
+        db=db,
+        username=where.get("username"),
+        password=where.get("password"),
+        tls=ssl.create_default_context() if scheme == "rediss" else None,
+        connect_timeout=connect_timeout,
+    )
+
+
 def _slot(op: Op) -> int:
     return key_slot(op.key.encode())
 
@@ -119,7 +141,8 @@ class RedisStore(Store):
     """Keeps state in Redis or Redis Cluster.
 
     Args:
-        client: a ``redis.asyncio.Redis`` or ``RedisCluster``.
+        client: a :class:`~guard.store.resp.RespConnection` (what ``redis://`` URLs get), a
+            ``redis.asyncio.RedisCluster``, or any ``redis.asyncio.Redis``.
         timeout: seconds a whole batch may take before it counts as a failure.
         hold_writes: seconds post-response writes may wait to share a call (default
             :data:`HOLD_WRITES`, the next loop turn).
@@ -127,7 +150,7 @@ class RedisStore(Store):
 
     def __init__(
         self,
-        client: Redis | RedisCluster,
+        client: Client,
         timeout: float = DEFAULT_TIMEOUT,
         hold_writes: float | None = None,
     ) -> None:
@@ -168,9 +191,9 @@ class RedisStore(Store):
         }
         if parts.scheme == "redis+cluster":
             plain = urlunsplit(("redis", parts.netloc, parts.path, "", ""))
-            client: Redis | RedisCluster = RedisCluster.from_url(plain, **options)
+            client: Client = RedisCluster.from_url(plain, **options)
         else:
-            client = Redis.from_url(urlunsplit(parts._replace(query="")), **options)
+            client = _lean_connection(url, parts.scheme, connect)
         return cls(client, timeout, hold)
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:

@@ -5,10 +5,15 @@
 -- numbers to integers in replies.
 --
 --   R key limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
---   C first n inflight           distinct count over n bucket keys (PFCOUNT); inflight > 0
---                                also takes an in-flight place and adds the places others hold
---   A bucket inflight ttl_ms has_member member
---                                give back the in-flight place (inflight > 0) and add member
+--   C key bucket n reserve       distinct count over the n buckets of `key` up to `bucket`
+--                                (HyperLogLogs at key:bucket); reserve = '1' also takes an
+--                                in-flight place (key:f) and adds the places others hold
+--   A key bucket release ttl_ms has_member member
+--                                give back the in-flight place (release = '1') and add member
+--                                to key:bucket
+--
+-- Bucket and in-flight keys are derived from `key`, whose hash tag they share (so on a
+-- cluster they live in its slot).
 --   G key                        GET   -> value or nil
 --   P key ttl_ms value           SET PX
 local now = tonumber(ARGV[1])
@@ -37,28 +42,39 @@ while i <= #ARGV do
     end
     i = i + 5
   elseif code == 'C' then
-    local first, n, inflight = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-    local buckets = {}
-    for k = first, first + n - 1 do buckets[#buckets + 1] = KEYS[k] end
-    local count = redis.call('PFCOUNT', unpack(buckets))
-    if inflight > 0 then
-      local held = redis.call('INCR', KEYS[inflight]) - 1
-      redis.call('PEXPIRE', KEYS[inflight], IN_FLIGHT_MS)
+    local base, current, n = KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    local older = {}
+    for b = current - n + 1, current - 1 do older[#older + 1] = base .. ':' .. b end
+    local latest = base .. ':' .. current
+    local count
+    if #older == 0 or redis.call('EXISTS', unpack(older)) == 0 then
+      -- One sketch alone keeps its count cached; a union of several is recounted each time.
+      count = redis.call('PFCOUNT', latest)
+    else
+      older[#older + 1] = latest
+      count = redis.call('PFCOUNT', unpack(older))
+    end
+    if ARGV[i + 4] == '1' then
+      local inflight = base .. ':f'
+      local held = redis.call('INCR', inflight) - 1
+      redis.call('PEXPIRE', inflight, IN_FLIGHT_MS)
       count = count + held
     end
     results[#results + 1] = count
-    i = i + 4
+    i = i + 5
   elseif code == 'A' then
-    local bucket, inflight, ttl = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-    if inflight > 0 then
-      if redis.call('DECR', KEYS[inflight]) <= 0 then redis.call('DEL', KEYS[inflight]) end
+    local base, bucket = KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
+    if ARGV[i + 3] == '1' then
+      local inflight = base .. ':f'
+      if redis.call('DECR', inflight) <= 0 then redis.call('DEL', inflight) end
     end
-    if ARGV[i + 4] == '1' then
-      redis.call('PFADD', KEYS[bucket], ARGV[i + 5])
-      redis.call('PEXPIRE', KEYS[bucket], ttl)
+    if ARGV[i + 5] == '1' then
+      local key = base .. ':' .. bucket
+      redis.call('PFADD', key, ARGV[i + 6])
+      redis.call('PEXPIRE', key, tonumber(ARGV[i + 4]))
     end
     results[#results + 1] = 0
-    i = i + 6
+    i = i + 7
   elseif code == 'G' then
     results[#results + 1] = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
     i = i + 2

@@ -1,0 +1,178 @@
+"""The lean pipelined Redis connection: packing, both reply parsers, and a real server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import hiredis
+import pytest
+from redis import exceptions as redis_errors
+
+from guard.store.resp import ReplyError, RespConnection, _PythonReader, pack_command
+from guard.testing.redis import RedisServer
+
+REPLIES = (
+    b"+OK\r\n"
+    b"-ERR wrong\r\n"
+    b":-42\r\n"
+    b"$5\r\nhello\r\n"
+    b"$0\r\n\r\n"
+    b"$-1\r\n"
+    b"*-1\r\n"
+    b"*0\r\n"
+    b"*3\r\n:1\r\n*2\r\n$2\r\nab\r\n-NOSCRIPT none\r\n$-1\r\n"
+    b"$4\r\n\r\n\x00\xff\r\n"
+)
+
+
+def test_pack_command_frames_every_argument_type() -> None:
+    """Strings (UTF-8), ints, floats (repr) and bytes become one RESP array of bulk strings."""
+    packed = pack_command(("SET", "ключ", 7, 0.25, b"\x00\r\n"))
+    assert packed == (
+        b"*5\r\n$3\r\nSET\r\n$8\r\n\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87\r\n$1\r\n7\r\n"
+        b"$4\r\n0.25\r\n$3\r\n\x00\r\n\r\n"
+    )
+
+
+def _all(reader: _PythonReader | hiredis.Reader) -> list[object]:
+    replies = []
+    while (reply := reader.gets()) is not False:
+        replies.append(reply)
+    return replies
+
+
+def _plain(reply: object) -> object:
+    """Error objects of either parser as ('error', message), for comparison."""
+    if isinstance(reply, ReplyError | hiredis.ReplyError):
+        return ("error", str(reply))
+    if isinstance(reply, list):
+        return [_plain(item) for item in reply]
+    return reply
+
+
+def test_python_reader_parses_what_hiredis_parses() -> None:
+    """Every reply type, nested arrays and binary bulk strings parse alike in both parsers."""
+    ours, theirs = _PythonReader(), hiredis.Reader()
+    ours.feed(REPLIES)
+    theirs.feed(REPLIES)
+    expected = [_plain(reply) for reply in _all(theirs)]
+    assert [_plain(reply) for reply in _all(ours)] == expected
+    assert expected[8] == [1, [b"ab", ("error", "NOSCRIPT none")], None]
+    assert expected[9] == b"\r\n\x00\xff"
+
+
+def test_python_reader_waits_for_incomplete_replies() -> None:
+    """Fed a byte at a time, the parser returns nothing until a reply is whole."""
+    reader = _PythonReader()
+    replies = []
+    for byte in REPLIES:
+        reader.feed(bytes([byte]))
+        replies.extend(_all(reader))
+    whole = _PythonReader()
+    whole.feed(REPLIES)
+    assert [_plain(r) for r in replies] == [_plain(r) for r in _all(whole)]
+
+
+def test_python_reader_rejects_an_unknown_reply_type() -> None:
+    """A byte stream that is not RESP raises instead of guessing."""
+    reader = _PythonReader()
+    reader.feed(b"?what\r\n")
+    with pytest.raises(redis_errors.InvalidResponse):
+        reader.gets()
+
+
+@pytest.fixture
+def user_redis() -> Iterator[RedisServer]:
+    """A private server with a password-protected user besides the open default one."""
+    with RedisServer(extra_args=("--user", "guard", "on", ">s3cret", "~*", "+@all")) as server:
+        yield server
+
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_concurrent_calls_each_get_their_own_reply(redis_server: RedisServer) -> None:
+    """Two hundred calls in flight at once on one connection come back in order."""
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    try:
+        replies = await asyncio.gather(
+            *(connection.call("ECHO", f"message-{n}") for n in range(200))
+        )
+        assert replies == [f"message-{n}".encode() for n in range(200)]
+    finally:
+        await connection.aclose()
+
+
+async def test_error_replies_raise_redis_py_errors(redis_server: RedisServer) -> None:
+    """An error reply raises ResponseError; an unknown script raises NoScriptError."""
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    try:
+        with pytest.raises(redis_errors.NoScriptError):
+            await connection.evalsha("0" * 40, 0)
+        with pytest.raises(redis_errors.ResponseError, match="unknown command"):
+            await connection.call("NO-SUCH-COMMAND")
+        assert await connection.call("PING") == b"PONG"  # the connection is still in order
+    finally:
+        await connection.aclose()
+
+
+async def test_logs_in_and_selects_its_database(user_redis: RedisServer) -> None:
+    """AUTH with a user and password, then SELECT: keys land in that database only."""
+    connection = RespConnection(
+        "127.0.0.1", user_redis.port, db=3, username="guard", password="s3cret"
+    )
+    try:
+        assert await connection.call("SET", "where", "three") == b"OK"
+    finally:
+        await connection.aclose()
+    assert user_redis.command("-n", "3", "GET", "where") == "three"
+    assert user_redis.command("-n", "0", "EXISTS", "where") == "0"
+
+
+async def test_wrong_password_fails_clearly(user_redis: RedisServer) -> None:
+    """A login the server refuses surfaces as an error, not a hang."""
+    connection = RespConnection("127.0.0.1", user_redis.port, username="guard", password="no")
+    try:
+        with pytest.raises(redis_errors.ResponseError, match="WRONGPASS"):
+            await connection.call("PING")
+    finally:
+        await connection.aclose()
+
+
+async def test_refused_connection_raises_connection_error(private_redis: RedisServer) -> None:
+    """Nothing listening: the call fails at once with a ConnectionError."""
+    private_redis.kill()
+    connection = RespConnection("127.0.0.1", private_redis.port, connect_timeout=0.5)
+    with pytest.raises(redis_errors.ConnectionError):
+        await connection.call("PING")
+
+
+async def test_a_lost_connection_fails_its_calls_and_the_next_call_reconnects(
+    private_redis: RedisServer,
+) -> None:
+    """Calls waiting when the server dies fail; after a restart the next call succeeds."""
+    connection = RespConnection("127.0.0.1", private_redis.port, connect_timeout=1.0)
+    try:
+        assert await connection.call("PING") == b"PONG"
+        waiting = asyncio.ensure_future(connection.call("BLPOP", "never", "5"))
+        await asyncio.sleep(0.05)
+        private_redis.kill()
+        with pytest.raises(redis_errors.ConnectionError):
+            await waiting
+        private_redis.restart()
+        assert await connection.call("PING") == b"PONG"
+    finally:
+        await connection.aclose()
+
+
+async def test_a_caller_that_gives_up_does_not_shift_the_replies(redis_server: RedisServer) -> None:
+    """A call abandoned by its timeout keeps its place: later calls get their own replies."""
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await connection.call("BLPOP", "resp-test-never", "0.3")
+        assert await connection.call("ECHO", "after") == b"after"
+    finally:
+        await connection.aclose()
