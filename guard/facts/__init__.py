@@ -154,7 +154,8 @@ class FactExtractor:
         found = self._routes.get(path)
         if found is None:
             found = self.routes.match(path)
-            _remember(self._routes, path, found)
+            if found.record_id is None:  # records are many and rarely asked for twice
+                _remember(self._routes, path, found)
         return found
 
     def _client_key(self, ip: str, user_agent: str) -> str:

@@ -29,15 +29,25 @@ from guard.store.base import (
     ValuePut,
     bucket_of,
 )
-from guard.store.distinct import DistinctWindow
+from guard.store.distinct import (
+    ENTRY_WEIGHT,
+    EXPIRES,
+    IN_FLIGHT,
+    ExactWindow,
+    SketchWindow,
+    exact_add,
+    exact_count,
+    new_exact_window,
+)
 
-Value = float | int | bytes | DistinctWindow
+Value = float | int | bytes | SketchWindow
 
-
-Entry = tuple[float, "Value", int]
-"""(expires, value, weight). A tuple, not an object: CPython's garbage collector stops
-tracking tuples that hold only plain values, so counters and packed profiles cost nothing
-in collections, which otherwise pause a busy process for tens of milliseconds."""
+Entry = tuple[float, Value, int] | ExactWindow
+"""(expires, value, weight), or an exact distinct window, which keeps its expiry and weight
+at the same indexes. Neither is an object: CPython's garbage collector stops tracking tuples
+of plain values and never tracks dicts of them, so counters, packed profiles and distinct
+sets cost nothing in collections, which otherwise pause a busy process for tens of
+milliseconds (and are set off by the growth of tracked objects)."""
 
 
 class MemoryStore(Store):
@@ -91,7 +101,7 @@ class MemoryStore(Store):
 
     def _value(self, op: ValueGet, now: float) -> Result:
         entry = self._live(op.key, now)
-        packed = entry[1] if entry is not None else None
+        packed = entry[1] if isinstance(entry, tuple) else None
         return op.kind.unpack(packed) if isinstance(packed, bytes) else None
 
     def _store(self, op: ValuePut, now: float) -> None:
@@ -103,7 +113,7 @@ class MemoryStore(Store):
         """GCRA: the theoretical arrival time advances by one emission interval a hit."""
         interval = op.period / op.limit
         entry = self._live(op.key, now)
-        stored = entry[1] if entry is not None else now
+        stored = entry[1] if isinstance(entry, tuple) else now
         tat = stored if isinstance(stored, float) and stored > now else now
         new_tat = tat + interval * op.cost
         allow_at = new_tat - op.period
@@ -113,39 +123,61 @@ class MemoryStore(Store):
         remaining = math.floor((op.period - (new_tat - now)) / interval + 1e-9)
         return RateState(True, max(remaining, 0), new_tat - now, 0.0)
 
-    def _window(self, key: str, window: float, now: float) -> DistinctWindow:
+    def _window(self, key: str, window: float, now: float) -> ExactWindow | SketchWindow:
         entry = self._live(key, now)
-        if entry is not None and isinstance(entry[1], DistinctWindow):
+        if isinstance(entry, dict):
+            return entry
+        if entry is not None and isinstance(entry[1], SketchWindow):
             return entry[1]
-        members = DistinctWindow()
-        self._set(key, (now + window, members, 1))
-        return members
+        fresh = new_exact_window(now + window)
+        self._set(key, fresh)
+        return fresh
 
     def _count(self, op: DistinctCount, now: float) -> int:
         bucket = bucket_of(now, op.window)
-        if not op.reserve:
+        if op.reserve:
+            members = self._window(op.key, op.window, now)
+        else:
             entry = self._live(op.key, now)
-            members = entry[1] if entry is not None else None
-            return members.count(bucket) if isinstance(members, DistinctWindow) else 0
-        members = self._window(op.key, op.window, now)
-        held = members.in_flight
-        members.in_flight += 1
-        return members.count(bucket) + held
+            if isinstance(entry, tuple) and isinstance(entry[1], SketchWindow):
+                return entry[1].count(bucket)
+            if not isinstance(entry, dict):
+                return 0
+            members = entry
+        if isinstance(members, SketchWindow):
+            held = members.in_flight
+            members.in_flight += 1
+            return members.count(bucket) + held
+        held = int(members[IN_FLIGHT]) if op.reserve else 0
+        if op.reserve:
+            members[IN_FLIGHT] = held + 1
+        weight = members[ENTRY_WEIGHT]
+        count = exact_count(members, bucket)
+        self.weight += int(members[ENTRY_WEIGHT] - weight)  # members that aged out
+        return count + held
 
     def _add(self, op: DistinctAdd, now: float) -> None:
         members = self._window(op.key, op.window, now)
-        if op.release and members.in_flight:
-            members.in_flight -= 1
+        if isinstance(members, SketchWindow):
+            if op.release and members.in_flight:
+                members.in_flight -= 1
+        elif op.release and members[IN_FLIGHT]:
+            members[IN_FLIGHT] -= 1
         if op.member is None:
             return
         bucket = bucket_of(now, op.window)
-        members.add(op.member, bucket)
         expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
-        # The window is the entry's value already: only its expiry and weight change.
-        entries = self._entries
-        weight = members.weight
-        self.weight += weight - entries[op.key][2]
-        entries[op.key] = (expires, members, weight)
+        if isinstance(members, SketchWindow):
+            members.add(op.member, bucket)
+            self._set(op.key, (expires, members, members.weight))
+            return
+        weight = members[ENTRY_WEIGHT]
+        sketch = exact_add(members, op.member, bucket)
+        if sketch is not None:  # it outgrew exact counting
+            self._set(op.key, (expires, sketch, sketch.weight))
+            return
+        members[EXPIRES] = expires
+        self.weight += int(members[ENTRY_WEIGHT] - weight)
 
     def _live(self, key: str, now: float) -> Entry | None:
         """The entry at ``key`` unless it has expired (then it goes), marked recently used."""
@@ -154,7 +186,7 @@ class MemoryStore(Store):
         if entry is None:
             return None
         if entry[0] <= now:
-            self.weight -= entry[2]
+            self.weight -= int(entry[2])
             del entries[key]
             return None
         entries.move_to_end(key)
@@ -166,12 +198,12 @@ class MemoryStore(Store):
         old = entries.get(key)
         entries[key] = entry
         if old is None:
-            self.weight += entry[2]
+            self.weight += int(entry[2])
         else:
-            self.weight += entry[2] - old[2]
+            self.weight += int(entry[2] - old[2])
             entries.move_to_end(key)
 
     def _evict(self) -> None:
         while self.weight > self.max_weight and self._entries:
             _, entry = self._entries.popitem(last=False)
-            self.weight -= entry[2]
+            self.weight -= int(entry[2])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 
 import pytest
@@ -225,3 +226,32 @@ def test_register_store_adds_a_scheme(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_store_from_url_knows_the_redis_schemes(url: str) -> None:
     """The Redis schemes build a Redis store (no connection is made until it is used)."""
     assert type(store_from_url(url)).__name__ == "RedisStore"
+
+
+@pytest.mark.anyio
+async def test_state_for_many_clients_gives_the_garbage_collector_nothing_to_track() -> None:
+    """Rate limits, budgets and profiles of 2,000 clients add no GC-tracked objects, so the
+    store's growth neither lengthens nor sets off full collections."""
+    store = MemoryStore()
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(2_000):
+        budget = f"budget-{i}"
+        await store.execute(
+            [
+                RateHit(ip_key(i), 30, 60.0),
+                DistinctCount(budget, HOUR, reserve=True),
+                ValueGet(f"profile-{i}", ClientProfile),
+            ],
+            T0 + i,
+        )
+        await store.execute(
+            [
+                DistinctAdd(budget, str(100_000 + i), HOUR, release=True),
+                ValuePut(f"profile-{i}", ClientProfile(requests=i), HOUR),
+            ],
+            T0 + i,
+        )
+    gc.collect()
+    assert len(store) == 6_000
+    assert len(gc.get_objects()) - before < 50
