@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -67,6 +68,11 @@ def run_demo(args: argparse.Namespace) -> int:
     config = demo_config(args)
     app = create_demo_app(args.resumes)
     served = app if config.mode == "off" else GuardMiddleware(app, config)
+    # What exists now (modules, the demo's data) lives as long as the server: freezing it
+    # keeps full garbage collections from walking it again and again (a long pause under
+    # load, whatever the requests allocate). Any long-running server can do the same.
+    gc.collect()
+    gc.freeze()
     print(
         f"guard demo: http://{args.host}:{args.port}/ mode={config.mode} "
         f"store={config.store_url} resumes={args.resumes}",

@@ -16,7 +16,6 @@ from guard.facts.client import (
     ClientAddressResolver,
     IPAddress,
     in_networks,
-    ip_text,
     network_group,
     parse_ip,
 )
@@ -141,10 +140,12 @@ class FactExtractor:
         found = self._addresses.get(key)
         if found is None:
             client_ip = self.resolver.resolve(peer, headers)
+            # Not through ip_text's and network_group's caches: this one already holds the
+            # result, and their keys would be more objects for the garbage collector.
             found = _Address(
                 client_ip,
-                ip_text(client_ip) if client_ip is not None else "unknown",
-                network_group(client_ip) if client_ip is not None else "unknown",
+                str(client_ip) if client_ip is not None else "unknown",
+                network_group.__wrapped__(client_ip) if client_ip is not None else "unknown",
                 self._from_proxy(peer),
             )
             _remember(self._addresses, key, found)
