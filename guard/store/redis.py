@@ -56,6 +56,10 @@ HOLD_WRITES = 0.0
 shares one call, while a lone client's writes land before its next request can arrive at
 another worker (a longer hold measured faster still, but let a scraper alternating between
 workers read stale profiles)."""
+BUSY_HOLD = 0.001
+"""With the default hold, how long writes wait while another request's call is out: the
+worker is busy, so the next call comes soon and can carry them (a lone client's writes,
+made when no call is out, still go on the next turn)."""
 MAX_HELD = 512
 logger = logging.getLogger("guard")
 
@@ -160,6 +164,7 @@ class RedisStore(Store):
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
         self._pending: list[tuple[Op, float]] = []
+        self._calls_out = 0
         self._timer: asyncio.Handle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
 
@@ -208,8 +213,12 @@ class RedisStore(Store):
         try:
             if not self._discovered:
                 await self._discover()
-            async with asyncio.timeout(self.timeout * 2):
-                raw = await self._run_items(items, now)
+            self._calls_out += 1
+            try:
+                async with asyncio.timeout(self.timeout * 2):
+                    raw = await self._run_items(items, now)
+            finally:
+                self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
         current = raw[len(deferred) :]
@@ -219,7 +228,8 @@ class RedisStore(Store):
         """Hold writes for the next call, or at most ``hold_writes`` seconds.
 
         Writes after a response ride along with the next request's reads, or go together
-        with the others finished in the same turn of the event loop. Held writes release
+        with the others finished in the same turn of the event loop; while another call is
+        out (the worker is busy), for up to :data:`BUSY_HOLD`. Held writes release
         budget places and count records, so until they land other workers see a budget as
         *more* spent, never less. A batch of :data:`MAX_HELD` goes at once.
         """
@@ -228,9 +238,10 @@ class RedisStore(Store):
             await self.execute((), now)
         elif self._timer is None:
             loop = asyncio.get_running_loop()
+            hold = self.hold_writes or (BUSY_HOLD if self._calls_out else 0.0)
             self._timer = (
-                loop.call_later(self.hold_writes, self._flush_soon)
-                if self.hold_writes > 0
+                loop.call_later(hold, self._flush_soon)
+                if hold > 0
                 else loop.call_soon(self._flush_soon)
             )
 

@@ -11,11 +11,16 @@ import pytest
 
 from guard import GuardConfig, GuardMiddleware
 from guard.demo import create_demo_app
+from guard.signals.profile import ClientProfile
+from guard.store import redis as redis_store
+from guard.store.base import RateHit, ValueGet, ValuePut
+from guard.store.redis import RedisStore
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.testing.redis import RedisServer
 from tests.conftest import SECRET
 
 pytestmark = pytest.mark.anyio
+T0 = 1_800_000_000.0
 
 
 def guarded_on(server: RedisServer, clock: ManualClock, **settings: object) -> GuardMiddleware:
@@ -156,3 +161,36 @@ async def test_held_writes_are_sent_without_a_next_request(private_redis: RedisS
         assert asyncio.get_running_loop().time() < deadline, "held writes never arrived"
         await asyncio.sleep(0.01)
     await app.aclose()
+
+
+def _evalsha_calls(server: RedisServer) -> int:
+    stats = server.command("INFO", "commandstats")
+    found = re.search(r"cmdstat_evalsha:calls=(\d+)", stats)
+    return int(found.group(1)) if found else 0
+
+
+async def test_writes_made_while_a_call_is_out_wait_for_the_next_call(
+    private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy worker's writes ride with the next call instead of taking one of their own;
+    made while no call is out, they go at once (on the next loop turn)."""
+    monkeypatch.setattr(redis_store, "BUSY_HOLD", 30.0)  # longer than this test
+    store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
+    try:
+        await store.execute([RateHit("busy:warm", 10, 60.0)], T0)  # connects, loads the script
+        private_redis.command("CONFIG", "RESETSTAT")
+        out = asyncio.ensure_future(store.execute([RateHit("busy:other", 10, 60.0)], T0))
+        await asyncio.sleep(0)  # the call is out, its reply not yet in
+        await store.write_later([ValuePut("busy:held", ClientProfile(requests=3), 60.0)], T0)
+        await out
+        await asyncio.sleep(0.05)
+        assert _evalsha_calls(private_redis) == 1  # the write is still held
+        [got] = await store.execute([ValueGet("busy:held", ClientProfile)], T0)
+        assert isinstance(got, ClientProfile)
+        assert got.requests == 3  # the next call carried it, before its own read
+        assert _evalsha_calls(private_redis) == 2
+        await store.write_later([ValuePut("busy:idle", ClientProfile(requests=4), 60.0)], T0)
+        await asyncio.sleep(0.05)
+        assert _evalsha_calls(private_redis) == 3  # no call out: sent on its own at once
+    finally:
+        await store.close()
