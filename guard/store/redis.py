@@ -119,12 +119,16 @@ def _decode(op: Op, raw: Any) -> Result:
 Client = Redis | RedisCluster | RespConnection
 
 
-def _lean_connection(url: str, scheme: str, connect_timeout: float) -> RespConnection:
-    """The pipelined connection a ``redis://`` or ``rediss://`` URL names."""
+def _lean_connection(
+    url: str, scheme: str, connect_timeout: float, ca_file: str | None
+) -> RespConnection:
+    """The pipelined connection a ``redis://`` or ``rediss://`` URL names (TLS verifies the
+    server against the system's CAs, or the ``ssl_ca_certs`` file)."""
     try:
         where = parse_url(urlunsplit(urlsplit(url)._replace(query="")))
         db = int(where.get("db", 0))
-    except ValueError as exc:
+        tls = ssl.create_default_context(cafile=ca_file) if scheme == "rediss" else None
+    except (ValueError, OSError) as exc:
         raise ConfigError(f"store {url!r}: {exc}") from None
     return RespConnection(
         where.get("host", "localhost"),
@@ -132,7 +136,7 @@ def _lean_connection(url: str, scheme: str, connect_timeout: float) -> RespConne
         db=db,
         username=where.get("username"),
         password=where.get("password"),
-        tls=ssl.create_default_context() if scheme == "rediss" else None,
+        tls=tls,
         connect_timeout=connect_timeout,
     )
 
@@ -172,7 +176,8 @@ class RedisStore(Store):
     def from_url(cls, url: str) -> RedisStore:
         """``redis://``, ``rediss://`` or ``redis+cluster://host:port``, with options
         ``timeout`` (seconds a call may take, 0.05), ``connect_timeout`` (0.25),
-        ``max_connections`` and
+        ``max_connections`` (the cluster client's pool), ``ssl_ca_certs`` (``rediss://``: a
+        CA file to verify the server with, instead of the system's) and
         ``hold_writes`` (seconds, default 0: see :meth:`write_later`).
         """
         parts = urlsplit(url)
@@ -182,12 +187,15 @@ class RedisStore(Store):
             connect = float(query.pop("connect_timeout", DEFAULT_CONNECT_TIMEOUT))
             max_connections = int(query.pop("max_connections", "64"))
             hold = float(query.pop("hold_writes", HOLD_WRITES))
+            ca_file = query.pop("ssl_ca_certs", None)
         except ValueError:
             raise ConfigError(
                 f"store {url!r}: timeout, hold_writes and max_connections must be numbers"
             ) from None
         if query:
             raise ConfigError(f"store {url!r}: unknown option(s) {', '.join(sorted(query))}")
+        if ca_file is not None and parts.scheme != "rediss":
+            raise ConfigError(f"store {url!r}: ssl_ca_certs needs a rediss:// URL")
         options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": connect,
@@ -198,7 +206,7 @@ class RedisStore(Store):
             plain = urlunsplit(("redis", parts.netloc, parts.path, "", ""))
             client: Client = RedisCluster.from_url(plain, **options)
         else:
-            client = _lean_connection(url, parts.scheme, connect)
+            client = _lean_connection(url, parts.scheme, connect, ca_file)
         return cls(client, timeout, hold)
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
