@@ -148,15 +148,16 @@ class FactExtractor:
                 network_group.__wrapped__(client_ip) if client_ip is not None else "unknown",
                 self._from_proxy(peer),
             )
-            _remember(self._addresses, key, found)
+            if forwarded is None or len(forwarded) <= CACHED_TEXT:
+                _remember(self._addresses, key, found)
         return found
 
     def _route(self, path: str) -> RouteMatch:
         found = self._routes.get(path)
         if found is None:
             found = self.routes.match(path)
-            if found.record_id is None:  # records are many and rarely asked for twice
-                _remember(self._routes, path, found)
+            if found.record_id is None and len(path) <= CACHED_TEXT:
+                _remember(self._routes, path, found)  # (records are many, rarely read twice)
         return found
 
     def _client_key(self, ip: str, user_agent: str) -> str:
@@ -164,7 +165,8 @@ class FactExtractor:
         found = self._clients.get(key)
         if found is None:
             found = _client_key(ip, user_agent)
-            _remember(self._clients, key, found)
+            if len(user_agent) <= CACHED_TEXT:
+                _remember(self._clients, key, found)
         return found
 
     def _tracked(self, cookies: Mapping[str, str], now: float) -> bool:
@@ -182,6 +184,9 @@ class FactExtractor:
 
 CACHE_SIZE = 16384
 """Entries in each of the extractor's caches before it starts over."""
+CACHED_TEXT = 512
+"""Longer header values and paths are worked out every time, never cached: a client sending
+huge values must not fill the caches' memory (16,384 entries of 8 KiB would be 128 MiB)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ _STABLE_SET = frozenset(_STABLE)
 
 
 _CACHE_SIZE = 8192
+_CACHED_KEY_CHARS = 1024
 _cache: dict[tuple[object, ...], str] = {}
 
 
@@ -47,9 +48,13 @@ def header_fingerprint(
     )
     found = _cache.get(key)
     if found is None:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()  # cheaper than LRU upkeep; a full cache refills in moments
-        found = _cache[key] = _hash_fingerprint(names, headers, tls_fingerprint)
+        found = _hash_fingerprint(names, headers, tls_fingerprint)
+        # Only keys of ordinary size are kept: huge header values (up to 8 KiB each) must
+        # not let a client fill the cache's memory.
+        if sum(len(part) for part in key[2:] if part) + len(key[1]) <= _CACHED_KEY_CHARS:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.clear()  # cheaper than LRU upkeep; a full cache refills in moments
+            _cache[key] = found
     return found
 
 

@@ -325,3 +325,31 @@ def test_wants_json(accept: str, wants_json: bool) -> None:
     """Facts.wants_json is true for JSON clients that do not also accept HTML."""
     facts = make_extractor().extract(make_scope([(b"accept", accept.encode())]), NOW)
     assert facts.wants_json is wants_json
+
+
+def test_huge_values_are_worked_out_but_never_cached() -> None:
+    """Clients sending huge user agents, forwarding headers or paths get their facts, but
+    leave the caches as they were: their values cannot fill the caches' memory."""
+    from guard.facts import fingerprint  # noqa: PLC0415 - its module-level cache is checked
+
+    extractor = make_extractor({"trusted_proxies": ["203.0.113.0/24"]})
+    fingerprint._cache.clear()
+    for n in range(20):
+        headers = [
+            (b"user-agent", b"Mozilla/5.0 " + b"x" * 3000 + str(n).encode()),
+            (b"accept-language", b"en-" + b"y" * 2000),
+            (b"x-forwarded-for", b", ".join([b"198.51.100.1"] * 200) + b", 192.0.2.%d" % n),
+        ]
+        facts = extractor.extract(make_scope(headers, path="/jobs/" + "z" * 900 + str(n)), NOW)
+        assert facts.actors["ip"] == f"192.0.2.{n}"
+        assert facts.route.route_class.name == "default"
+    assert not extractor._addresses
+    assert not extractor._routes
+    assert not extractor._clients
+    assert not fingerprint._cache
+    ordinary = extractor.extract(make_scope(browser_headers(), path="/jobs"), NOW)
+    assert ordinary.actors["ip"] == "203.0.113.5"
+    assert extractor._routes
+    assert extractor._clients
+    assert extractor._addresses
+    assert fingerprint._cache
