@@ -164,6 +164,10 @@ class RedisStore(Store):
     ) -> None:
         self.client = client
         self.timeout = timeout
+        # The pipelined connection has no socket timeout of its own, so the call's deadline
+        # is the timeout itself; redis-py's clients time each socket operation out already,
+        # and the deadline only backs them up.
+        self._deadline = timeout if isinstance(client, RespConnection) else timeout * 2
         self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
@@ -223,7 +227,7 @@ class RedisStore(Store):
                 await self._discover()
             self._calls_out += 1
             try:
-                async with asyncio.timeout(self.timeout * 2):
+                async with asyncio.timeout(self._deadline):
                     raw = await self._run_items(items, now)
             finally:
                 self._calls_out -= 1
