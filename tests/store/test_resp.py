@@ -9,6 +9,7 @@ import hiredis
 import pytest
 from redis import exceptions as redis_errors
 
+from guard.store import resp
 from guard.store.resp import ReplyError, RespConnection, _PythonReader, pack_command
 from guard.testing.redis import RedisServer
 
@@ -174,5 +175,21 @@ async def test_a_caller_that_gives_up_does_not_shift_the_replies(redis_server: R
             async with asyncio.timeout(0.05):
                 await connection.call("BLPOP", "resp-test-never", "0.3")
         assert await connection.call("ECHO", "after") == b"after"
+    finally:
+        await connection.aclose()
+
+
+async def test_the_connection_works_with_the_python_parser(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without hiredis the same connection parses replies itself: values, errors, order."""
+    monkeypatch.setattr(resp, "_reader", lambda native=True: _PythonReader())
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    try:
+        echoes = await asyncio.gather(*(connection.call("ECHO", f"py-{n}") for n in range(50)))
+        assert echoes == [f"py-{n}".encode() for n in range(50)]
+        with pytest.raises(redis_errors.NoScriptError):
+            await connection.evalsha("0" * 40, 0)
+        assert await connection.call("EVAL", "return {1, 'two', {3}}", 0) == [1, b"two", [3]]
     finally:
         await connection.aclose()
