@@ -1,0 +1,158 @@
+"""What the guard itself costs a request, in process: no HTTP server, no wrk, less noise.
+
+Drives ``GuardMiddleware`` (configured as in ``bench.toml``: every check runs, nothing is
+refused) in front of an app that answers at once, with the requests ``wrk_resumes.lua``
+sends: Chrome reading random resumes as one of 10,000 clients behind a trusted proxy.
+Prints the best of several passes, in microseconds a request:
+
+- ``memory``: the embedded store, one request at a time;
+- ``redis``: a throwaway ``redis-server`` on a free port, 16 requests in flight (as wrk
+  keeps 16 connections busy), Python's CPU time per request; Redis's own CPU per script
+  call, from ``INFO commandstats``, is reported beside it.
+
+Run: ``make bench-hot-path`` or ``.venv/bin/python benchmarks/hot_path.py [--requests N]``.
+Results go to ``benchmarks/results/hot_path.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import random
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from guard.config_file import load_config
+from guard.middleware import GuardMiddleware
+from guard.testing.redis import RedisServer
+from guard.types import Message, Receive, Scope, Send
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "bench.toml"
+PASSES = 3
+IN_FLIGHT = 16
+CHROME = (
+    b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    b"Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def address(client: int) -> str:
+    """The n-th simulated client, as wrk_resumes.lua numbers them (198.18.0.0/15)."""
+    second = 18 + (client // (256 * 254)) % 2
+    return f"198.{second}.{client % 256}.{(client // 256) % 254 + 1}"
+
+
+def request(client: int, resume: int) -> Scope:
+    """A Chrome navigation to one resume, with the headers wrk_resumes.lua sends."""
+    path = f"/resume/{resume}"
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"sec-ch-ua", b'"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"'),
+        (b"sec-ch-ua-mobile", b"?0"),
+        (b"sec-ch-ua-platform", b'"Windows"'),
+        (b"upgrade-insecure-requests", b"1"),
+        (b"user-agent", CHROME),
+        (b"accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        (b"sec-fetch-site", b"same-origin"),
+        (b"sec-fetch-mode", b"navigate"),
+        (b"sec-fetch-user", b"?1"),
+        (b"sec-fetch-dest", b"document"),
+        (b"referer", b"http://127.0.0.1:8000/resumes"),
+        (b"accept-encoding", b"gzip, deflate, br, zstd"),
+        (b"accept-language", b"en-US,en;q=0.9"),
+        (b"priority", b"u=0, i"),
+        (b"x-forwarded-for", address(client).encode()),
+        (b"x-forwarded-proto", b"https"),
+    ]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def instant_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app with no work of its own: a small page at once."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def discard(message: Message) -> None:
+    return None
+
+
+async def drive(app: GuardMiddleware, scopes: Sequence[Scope], in_flight: int) -> float:
+    """Run every request through ``app``, ``in_flight`` at a time; Python CPU seconds."""
+
+    async def lane(start: int) -> None:
+        for scope in scopes[start::in_flight]:
+            await app(dict(scope, headers=list(scope["headers"])), receive, discard)
+
+    began = time.process_time()
+    await asyncio.gather(*(lane(n) for n in range(in_flight)))
+    return time.process_time() - began
+
+
+async def cost(store: str, scopes: Sequence[Scope], in_flight: int) -> float:
+    """Best microseconds a request over PASSES passes, after one pass to warm up."""
+    app = GuardMiddleware(instant_app, load_config(CONFIG, overrides={"store": store}))
+    try:
+        await drive(app, scopes[: len(scopes) // 4], in_flight)
+        best = min([await drive(app, scopes, in_flight) for _ in range(PASSES)])
+    finally:
+        await app.aclose()
+    return best / len(scopes) * 1e6
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure both stores and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    rng = random.Random(1)
+    scopes = [
+        request(rng.randrange(10_000), 100_000 + rng.randrange(10_000))
+        for _ in range(args.requests)
+    ]
+    memory = asyncio.run(cost("memory://", scopes, 1))
+    with RedisServer() as server:
+        redis = asyncio.run(cost(f"{server.url}?timeout=1", scopes, IN_FLIGHT))
+        stats = server.command("INFO", "commandstats")
+    script = re.search(r"cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)", stats)
+    result = {
+        "requests": args.requests,
+        "memory_us": round(memory, 1),
+        "redis_python_us": round(redis, 1),
+        "redis_in_flight": IN_FLIGHT,
+        "redis_script_calls": int(script.group(1)) if script else None,
+        "redis_script_us_per_call": float(script.group(2)) if script else None,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(json.dumps(result, indent=2))
+    out = HERE / "results" / "hot_path.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
