@@ -294,9 +294,15 @@ class RedisStore(Store):
 
         (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
         """
+        if not self.cluster:  # one server: one call, no grouping to undo
+            encoder = _Encoder(now)
+            for op, at in items:
+                encoder.add(op, at)
+            single: list[Any] = await self._run(self.client, encoder)
+            return single
         groups: dict[int, list[int]] = {}
         for index, (op, _) in enumerate(items):
-            groups.setdefault(_slot(op) if self.cluster else 0, []).append(index)
+            groups.setdefault(_slot(op), []).append(index)
         encoders = []
         for indexes in groups.values():
             encoder = _Encoder(now)
