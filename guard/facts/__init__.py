@@ -16,7 +16,7 @@ from guard.facts.client import (
     ClientAddressResolver,
     IPAddress,
     in_networks,
-    network_group,
+    network_of,
     parse_ip,
 )
 from guard.facts.fingerprint import default_identity, hash_identity, header_fingerprint
@@ -145,7 +145,7 @@ class FactExtractor:
             found = _Address(
                 client_ip,
                 str(client_ip) if client_ip is not None else "unknown",
-                network_group.__wrapped__(client_ip) if client_ip is not None else "unknown",
+                network_of(client_ip) if client_ip is not None else "unknown",
                 self._from_proxy(peer),
             )
             if forwarded is None or len(forwarded) <= CACHED_TEXT:

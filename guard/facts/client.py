@@ -29,11 +29,14 @@ def ip_text(address: IPAddress) -> str:
     return str(address)
 
 
-@lru_cache(maxsize=65536)
-def network_group(address: IPAddress) -> str:
+def network_of(address: IPAddress) -> str:
     """The block one party usually controls: the IPv4 /24 or the IPv6 /64, as CIDR text."""
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+network_group = lru_cache(maxsize=65536)(network_of)
+""":func:`network_of`, cached (for callers that ask about the same addresses often)."""
 
 
 def in_networks(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:

@@ -86,10 +86,6 @@ class MemoryStore(Store):
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run ``ops`` in order; nothing awaits in between, so the batch is atomic."""
-        return self.run(ops, now)
-
-    def run(self, ops: Sequence[Op], now: float) -> list[Result]:
-        """:meth:`execute` without the coroutine, for callers already on the event loop."""
         handlers = self._handlers
         results = [handlers[type(op)](op, now) for op in ops]
         if self.weight > self.max_weight:
@@ -148,8 +144,9 @@ class MemoryStore(Store):
             held = members.in_flight
             members.in_flight += 1
             return members.count(bucket) + held
-        held = int(members[IN_FLIGHT]) if op.reserve else 0
+        held = 0
         if op.reserve:
+            held = int(members[IN_FLIGHT])
             members[IN_FLIGHT] = held + 1
         weight = members[ENTRY_WEIGHT]
         count = exact_count(members, bucket)
