@@ -5,7 +5,10 @@ Runs one `guard demo` at a time on a free loopback port, in each mode asked for:
 - ``off``: the bare demo app, no middleware (the baseline);
 - ``memory``: the guard enforcing with the embedded store and ``benchmarks/bench.toml``;
 - ``redis``: the same with ``--redis-url`` to a throwaway ``redis-server`` this script starts
-  (skipped, with the reason, when guard has no ``redis://`` store or no server can be had).
+  (skipped, with the reason, when guard has no ``redis://`` store or no server can be had);
+- ``facts``: a diagnostic floor, not the guard: the demo behind a middleware that only reads
+  each request's facts as the guard does (``benchmarks/facts_only.py``). Every guard mode
+  pays at least this much.
 
 Each run: start the server, warm up for a second, run
 ``wrk -t1 -c16 -d{seconds}s --latency -s benchmarks/wrk_resumes.lua``, stop the server. The
@@ -15,7 +18,7 @@ of reach, so all requests are allowed while every signal still runs: a run with 
 response measured refusals, not checks, and makes this script exit 1.
 
     .venv/bin/python benchmarks/overhead.py [--seconds 8] [--rounds 3]
-        [--modes off,memory,redis] [--connections 16]
+        [--modes off,facts,memory,redis] [--connections 16]
 
 Results go to stdout as a table and to ``benchmarks/results/overhead.json``.
 """
@@ -55,7 +58,8 @@ CONFIG = HERE / "bench.toml"
 SCRIPT = HERE / "wrk_resumes.lua"
 RESULTS = HERE / "results" / "overhead.json"
 
-MODES = ("off", "memory", "redis")
+MODES = ("off", "facts", "memory", "redis")
+FACTS_SERVER = HERE / "facts_only.py"
 RESUMES = 10_000
 CLIENTS = 10_000
 WARMUP_SECONDS = 1
@@ -166,11 +170,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def server_command(mode: str, port: int | str, redis_url: str | None, log: str | None) -> list[str]:
-    """The `guard demo` command line of one mode."""
+    """The server command line of one mode: `guard demo`, or the facts-only diagnostic."""
     command = [sys.executable, "-m", "guard.cli", "demo", "--host", LOOPBACK, "--port", str(port)]
     command += ["--resumes", str(RESUMES)]
     if mode == "off":
         return [*command, "--mode", "off"]
+    if mode == "facts":
+        return [
+            sys.executable,
+            str(FACTS_SERVER),
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--resumes",
+            str(RESUMES),
+        ]
     command += ["--mode", "enforce", "--config", str(CONFIG)]
     if mode == "redis":
         if redis_url is None:
@@ -472,7 +487,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per run (8)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument(
-        "--modes", default=",".join(MODES), help="comma-separated, of off,memory,redis (all)"
+        "--modes", default=",".join(MODES), help="comma-separated, of off,facts,memory,redis (all)"
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
