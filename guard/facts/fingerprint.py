@@ -24,7 +24,9 @@ _STABLE_SET = frozenset(_STABLE)
 
 
 _CACHE_SIZE = 8192
-_CACHED_KEY_CHARS = 1024
+_CACHED_KEY_CHARS = 2048
+"""Characters (header names, the values the key holds) past which a key is not cached: a
+browser's come to about 450 (Chrome's navigation, with a proxy's headers)."""
 _cache: dict[tuple[object, ...], str] = {}
 
 
@@ -49,9 +51,11 @@ def header_fingerprint(
     found = _cache.get(key)
     if found is None:
         found = _hash_fingerprint(names, headers, tls_fingerprint)
-        # Only keys of ordinary size are kept: huge header values (up to 8 KiB each) must
-        # not let a client fill the cache's memory.
-        if sum(len(part) for part in key[2:] if part) + len(key[1]) <= _CACHED_KEY_CHARS:
+        # Only keys of ordinary size are kept: huge header names or values (up to 8 KiB
+        # each) must not let a client fill the cache's memory.
+        values = (tls_fingerprint, *key[2:])
+        size = sum(map(len, names)) + sum(len(part) for part in values if part)
+        if size <= _CACHED_KEY_CHARS:
             if len(_cache) >= _CACHE_SIZE:
                 _cache.clear()  # cheaper than LRU upkeep; a full cache refills in moments
             _cache[key] = found

@@ -353,3 +353,17 @@ def test_huge_values_are_worked_out_but_never_cached() -> None:
     assert extractor._clients
     assert extractor._addresses
     assert fingerprint._cache
+
+
+def test_huge_header_names_keep_a_fingerprint_out_of_its_cache() -> None:
+    """Ordinary values under long header names: the fingerprint is worked out, not cached,
+    so the names cannot fill the cache's memory either."""
+    from guard.facts import fingerprint  # noqa: PLC0415 - its module-level cache is checked
+
+    extractor = make_extractor()
+    fingerprint._cache.clear()
+    padding = [(b"x-padding-%d-" % k + b"n" * 900, b"1") for k in range(3)]
+    first = extractor.extract(make_scope([*browser_headers(), *padding]), NOW)
+    again = extractor.extract(make_scope([*browser_headers(), *padding]), NOW)
+    assert first.actors["fingerprint"] == again.actors["fingerprint"]
+    assert not fingerprint._cache
