@@ -119,32 +119,34 @@ class MemoryStore(Store):
         remaining = math.floor((op.period - (new_tat - now)) / interval + 1e-9)
         return RateState(True, max(remaining, 0), new_tat - now, 0.0)
 
-    def _window(self, key: str, window: float, now: float) -> ExactWindow | SketchWindow:
+    def _held(self, key: str, now: float) -> ExactWindow | SketchWindow | None:
+        """The distinct window at ``key``, whichever shape it has, or None."""
         entry = self._live(key, now)
         if isinstance(entry, dict):
             return entry
         if entry is not None and isinstance(entry[1], SketchWindow):
             return entry[1]
-        fresh = new_exact_window(now + window)
-        self._set(key, fresh)
-        return fresh
+        return None
+
+    def _window(self, key: str, window: float, now: float) -> ExactWindow | SketchWindow:
+        """The distinct window at ``key``, a new exact one if there is none."""
+        members = self._held(key, now)
+        if members is None:
+            members = new_exact_window(now + window)
+            self._set(key, members)
+        return members
 
     def _count(self, op: DistinctCount, now: float) -> int:
         bucket = bucket_of(now, op.window)
-        if op.reserve:
-            members = self._window(op.key, op.window, now)
-        else:
-            entry = self._live(op.key, now)
-            if isinstance(entry, tuple) and isinstance(entry[1], SketchWindow):
-                return entry[1].count(bucket)
-            if not isinstance(entry, dict):
-                return 0
-            members = entry
-        if isinstance(members, SketchWindow):
-            held = members.in_flight
-            members.in_flight += 1
-            return members.count(bucket) + held
+        members = self._window(op.key, op.window, now) if op.reserve else self._held(op.key, now)
+        if members is None:
+            return 0
         held = 0
+        if isinstance(members, SketchWindow):
+            if op.reserve:
+                held = members.in_flight
+                members.in_flight += 1
+            return members.count(bucket) + held
         if op.reserve:
             held = int(members[IN_FLIGHT])
             members[IN_FLIGHT] = held + 1

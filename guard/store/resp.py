@@ -1,12 +1,12 @@
 """A lean Redis connection for the guard's hot path: pipelined RESP2 over one socket.
 
 Every request the guard judges makes one script call. Through redis-py's asyncio client
-a request on Redis cost about 200 µs more Python than on the memory store here (argument
-packing, the connection pool, the pure-Python reply parser; ``benchmarks/hot_path.py``),
-about 60 µs through this one. This connection
-does only what that path needs: it packs a command into one bytes object, writes the
-commands issued in one turn of the event loop with one system call, and hands replies, in
-order, to the callers waiting for them. Replies are parsed by hiredis when it is installed,
+a request on Redis cost about 200 µs more Python than on the memory store (argument
+packing, the connection pool, the pure-Python reply parser), and about 60 µs through this
+one (``benchmarks/hot_path.py``, 2026-12-01). This connection does only what that path
+needs: it packs a command into one bytes object, writes the commands issued in one turn of
+the event loop with one system call, and hands replies, in order, to the callers waiting
+for them. Replies are parsed by hiredis when it is installed,
 otherwise by the small parser below.
 
 Redis answers a connection's commands in order, so one connection carries any number of
@@ -164,10 +164,11 @@ class _Protocol(asyncio.Protocol):
     def send(self, command: bytes) -> asyncio.Future[Any]:
         if self.closed is not None or self.transport is None:
             raise redis_errors.ConnectionError(f"redis connection closed: {self.closed}")
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self.waiting.append(future)
         if not self._out:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._out.append(command)
         return future
 

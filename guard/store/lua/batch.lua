@@ -11,11 +11,11 @@
 --   A key bucket release ttl_ms has_member member
 --                                give back the in-flight place (release = '1') and add member
 --                                to key:bucket
+--   G key                        GET   -> value or nil
+--   P key ttl_ms value           SET PX
 --
 -- Bucket and in-flight keys are derived from `key`, whose hash tag they share (so on a
 -- cluster they live in its slot).
---   G key                        GET   -> value or nil
---   P key ttl_ms value           SET PX
 local now = tonumber(ARGV[1])
 local results = {}
 local i = 2
