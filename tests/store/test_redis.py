@@ -77,9 +77,11 @@ async def test_every_key_has_the_prefix_and_a_ttl(private_redis: RedisServer) ->
     assert found
     assert all(key.startswith("shop:{") for key in found)
     ttls = {key: int(private_redis.command("PTTL", key)) for key in found}
-    # -1: a key without a TTL. -2: the key is gone, expired since the scan (a rate-limit key
-    # lives only until its limit refills, which can be a fraction of a second).
-    assert all(ttl > 0 or ttl == -2 for ttl in ttls.values()), ttls
+    # -1: a key without a TTL, the one failure. 0: under a millisecond left, and -2: gone,
+    # expired since the scan (a rate-limit key lives only until its limit refills, which can
+    # be a fraction of a second; on a loaded machine each PTTL here takes milliseconds).
+    lasting = {key: ttl for key, ttl in ttls.items() if ttl == -1}
+    assert not lasting, lasting
     assert any(ttl > 0 for ttl in ttls.values())
 
 
