@@ -12,7 +12,6 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 
-from guard.demo.data import FIRST_RESUME_ID
 from guard.learn.agents import (
     SEARCH_ENGINES,
     browser_device,
@@ -23,6 +22,7 @@ from guard.learn.agents import (
 )
 from guard.learn.browsers import SITE_URL, Device
 from guard.learn.humans import people, recruiters
+from guard.learn.records import FIRST_RESUME_ID
 from guard.learn.visits import (
     Actor,
     Visitor,

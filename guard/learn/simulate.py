@@ -53,13 +53,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from guard.learn.agents import residential_ip
 from guard.learn.events import GOOD_BOT_FAMILIES, HUMAN_FAMILIES, Event, in_time_order
 from guard.learn.families import GENERATORS
+from guard.learn.spec import SimulationSpec
 from guard.learn.visits import Actor, site_for
+
+__all__ = ["FAMILIES", "SimulationSpec", "default_spec", "simulate", "simulate_family"]
 
 FAMILIES: tuple[str, ...] = (
     "people",
@@ -87,32 +89,6 @@ _DEFAULT_COUNTS: Mapping[str, int] = {
     "account_scrapers": 150,
     "search_engines": 150,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SimulationSpec:
-    """What to simulate.
-
-    Args:
-        seed: the seed every random choice derives from.
-        counts: actors per family (a family left out has none).
-        start: the start of the simulated span, in epoch seconds.
-        duration: its length in seconds: actors start within it.
-        resumes: how many records the site has (ids 100000 to 100000 + resumes - 1).
-    """
-
-    seed: int
-    counts: Mapping[str, int]
-    start: float = 1_800_000_000.0
-    duration: float = 2 * 86400.0
-    resumes: int = 10_000
-
-    def __post_init__(self) -> None:
-        if self.resumes < 1 or self.duration <= 0:
-            raise ValueError("a simulation needs at least one resume and a positive duration")
-        negative = sorted(family for family, count in self.counts.items() if count < 0)
-        if negative:
-            raise ValueError(f"negative actor counts for: {', '.join(negative)}")
 
 
 def default_spec(seed: int = 7, scale: float = 1.0) -> SimulationSpec:

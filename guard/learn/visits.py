@@ -16,14 +16,11 @@ import random
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-from guard.demo.data import FIRST_RESUME_ID, ResumeStore
 from guard.learn.browsers import SITE_URL, Device, Fetch, FetchKind
 from guard.learn.events import Event
-
-if TYPE_CHECKING:
-    from guard.learn.simulate import SimulationSpec
+from guard.learn.records import FIRST_RESUME_ID, Records
+from guard.learn.spec import SimulationSpec
 
 DEMO_SEED = 58
 """The data seed of ``create_demo_app``'s default site: listings show its resumes."""
@@ -54,15 +51,15 @@ class Site:
     def __init__(self, resumes: int) -> None:
         self.resumes = resumes
         self.pages = max(1, math.ceil(resumes / PAGE_SIZE))
-        self._store: ResumeStore | None = None
+        self._store: Records | None = None
         self._listed: dict[int, list[int]] = {}
         self._found: dict[str, list[int]] = {}
 
     @property
-    def store(self) -> ResumeStore:
+    def store(self) -> Records:
         """The demo's records, built on first use (ordering them takes a moment)."""
         if self._store is None:
-            self._store = ResumeStore(self.resumes, DEMO_SEED)
+            self._store = Records(self.resumes, DEMO_SEED)
         return self._store
 
     def status(self, method: str, path: str, query: str = "") -> int:
@@ -82,14 +79,13 @@ class Site:
     def listed(self, page: int) -> list[int]:
         """The resume ids that listing page ``page`` links to, in page order."""
         if page not in self._listed:
-            shown = self.store.newest((page - 1) * PAGE_SIZE, PAGE_SIZE)
-            self._listed[page] = [resume.id for resume in shown]
+            self._listed[page] = self.store.newest((page - 1) * PAGE_SIZE, PAGE_SIZE)
         return self._listed[page]
 
     def found(self, query: str) -> list[int]:
         """The resume ids a search for ``query`` shows."""
         if query not in self._found:
-            self._found[query] = [resume.id for resume in self.store.search(query, PAGE_SIZE)]
+            self._found[query] = self.store.search(query, PAGE_SIZE)
         return self._found[query]
 
 
