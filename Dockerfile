@@ -1,8 +1,12 @@
 # The demo job board behind the guard. Built by docker-compose.yml; see README.
+# Only what the wheel is built from goes in: pyproject.toml, README.md (the package's readme),
+# the shipped model (pyproject force-includes models/behaviour.json as guard/model/behaviour.json)
+# and the package. tests/test_docker.py replays these COPYs and builds the wheel from them.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY models/behaviour.json ./models/
 COPY guard ./guard
-RUN pip install --no-cache-dir ".[demo,redis]"
+RUN pip install --no-cache-dir --disable-pip-version-check ".[demo,redis]"
 EXPOSE 8000
 CMD ["guard", "demo", "--host", "0.0.0.0", "--port", "8000"]
