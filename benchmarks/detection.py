@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from guard.config import GuardConfig
-from guard.demo import create_demo_app
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.testing import live_server
 from guard.testing.scrapers import rotating_scraper
@@ -38,7 +38,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--attempts", type=int, default=10_000)
     args = parser.parse_args()
-    config = GuardConfig.from_mapping({"secret": "benchmark-secret-0123456789", "model": "shipped"})
+    config = demo_config({"secret": "benchmark-secret-0123456789", "model": "shipped"})
     app = GuardMiddleware(create_demo_app(RECORDS), config)
     start = time.perf_counter()
     with live_server(app) as base:
@@ -50,7 +50,7 @@ def main() -> int:
         "attempts": harvest.requests,
         "harvested": len(harvest.records),
         "statuses": dict(harvest.statuses),
-        "challenges_issued": app.challenges.stats.issued,
+        "challenges_issued": app.guard.challenges.stats.issued,
         "seconds": round(time.perf_counter() - start, 1),
         "date": time.strftime("%Y-%m-%d"),
     }

@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guard.config_file import load_config
-from guard.cookies import CookieSigner
-from guard.demo import create_demo_app
+from guard.demo.app import create_demo_app
 from guard.facts import FactExtractor
+from guard.signing import Signer
 from guard.types import ASGIApp, Receive, Scope, Send
 
 CONFIG = Path(__file__).resolve().parent / "bench.toml"
@@ -67,7 +67,7 @@ def build(resumes: int, timed: bool = False) -> FactsOnly:
     config = load_config(CONFIG)
     return FactsOnly(
         create_demo_app(resumes),
-        FactExtractor(config, CookieSigner(config.secret or secrets.token_bytes(32))),
+        FactExtractor(config, Signer(config.secret or secrets.token_bytes(32))),
         timed,
     )
 

@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guard.config_file import load_config
-from guard.cookies import CookieSigner
 from guard.facts import FactExtractor
 from guard.middleware import GuardMiddleware
+from guard.signing import Signer
 from guard.testing.redis import RedisServer
 from guard.types import Message, Receive, Scope, Send
 
@@ -123,14 +123,14 @@ async def cost(store: str, scopes: Sequence[Scope], in_flight: int) -> float:
         await drive(app, scopes[: len(scopes) // 4], in_flight)
         best = min([await drive(app, scopes, in_flight) for _ in range(PASSES)])
     finally:
-        await app.aclose()
+        await app.guard.aclose()
     return best / len(scopes) * 1e6
 
 
 def facts_cost(scopes: Sequence[Scope]) -> float:
     """Best microseconds a request to extract the facts alone, over PASSES passes."""
     config = load_config(CONFIG)
-    facts = FactExtractor(config, CookieSigner(b"hot-path-benchmark"))
+    facts = FactExtractor(config, Signer(b"hot-path-benchmark"))
     clock = time.time
     best = float("inf")
     for _ in range(PASSES + 1):  # the first pass fills the caches, as in ``cost``

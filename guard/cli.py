@@ -7,11 +7,15 @@ import gc
 import json
 import logging
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from guard.config import GuardConfig
-from guard.config_file import load_config
+from guard.config.explain import explain
+from guard.config.starter import starter_config
+from guard.config_file import load_config, load_layers, read_toml
+from guard.demo.config import DEMO_CONFIG
 from guard.errors import ConfigError, ModelError
 from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
@@ -34,8 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--redis-url", default=None, help="keep state in Redis at this URL")
     demo.add_argument("--config", default=None, help="a guard TOML config file")
     demo.add_argument("--log", default=None, help="append decisions as JSON lines here ('-')")
-    check = commands.add_parser("check-config", help="validate a config file and print it")
-    check.add_argument("config", help="a guard TOML config file")
+    check = commands.add_parser(
+        "check-config",
+        help="validate a config and print the effective values, marking the defaults",
+    )
+    check.add_argument("config", nargs="?", help="a guard TOML config file (else GUARD_CONFIG)")
+    check.add_argument(
+        "--demo", action="store_true", help="on top of the demo's config, as `guard demo` runs"
+    )
+    init = commands.add_parser("init", help="write a commented starter guard.toml")
+    init.add_argument(
+        "--records",
+        nargs="+",
+        default=(),
+        metavar="PATH",
+        help="your record routes, e.g. '/profile/{id}' '/api/profiles/{id}'",
+    )
+    init.add_argument("--out", default="guard.toml", help="where to write it (guard.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
     update = commands.add_parser(
         "update-bots", help="refresh search engines' address ranges from their published JSON"
     )
@@ -53,16 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def demo_config(args: argparse.Namespace) -> GuardConfig:
-    """The config ``guard demo`` runs with: file, then ``GUARD_*`` environment, then flags."""
+    """The config ``guard demo`` runs with: the demo's own, a file, ``GUARD_*`` environment,
+    then flags."""
     flags = {"mode": args.mode, "store": args.redis_url, "decision_log": args.log}
-    return load_config(args.config, overrides={k: v for k, v in flags.items() if v})
+    overrides = {k: v for k, v in flags.items() if v}
+    return load_config(args.config, overrides=overrides, base=read_toml(DEMO_CONFIG))
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Serve the demo site on uvicorn until interrupted."""
     import uvicorn  # noqa: PLC0415 - an optional dependency, needed only here
 
-    from guard.demo import create_demo_app  # noqa: PLC0415
+    from guard.demo.app import create_demo_app  # noqa: PLC0415
     from guard.middleware import GuardMiddleware  # noqa: PLC0415
 
     config = demo_config(args)
@@ -96,15 +118,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
             print(f"guard update-bots: wrote {args.out}; set good_bots = {args.out!r}")
             return 0
-        config = load_config(args.config)
-        print(config)
-        return 0
+        if args.command == "init":
+            return _init(args)
+        return _check_config(args)
     except ConfigError as exc:
         print(f"guard: configuration error: {exc}", file=sys.stderr)
         return 2
     except ModelError as exc:
         print(f"guard: {exc}", file=sys.stderr)
         return 2
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """``guard check-config``: validate, then print the effective values and their sources."""
+    layers = load_layers(args.config, base=read_toml(DEMO_CONFIG) if args.demo else None)
+    config = GuardConfig.from_mapping(layers.merged())
+    print(explain(config, layers), end="")
+    where = layers.path or "no file"
+    print(f"guard check-config: {where}: valid", file=sys.stderr)
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    """``guard init``: write a starter config (never over an existing file unless --force)."""
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"guard init: {out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
+    text = starter_config(args.records)
+    GuardConfig.from_mapping(tomllib.loads(text)["guard"])  # what it writes must load
+    out.write_text(text)
+    print(f"guard init: wrote {out}; check it with `guard check-config {out}`", file=sys.stderr)
+    return 0
 
 
 def _learn(args: argparse.Namespace) -> int:

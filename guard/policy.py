@@ -1,16 +1,25 @@
-"""Policy: from findings to a verdict (score, action, reasons)."""
+"""The live policy: mode, thresholds and weights, and from findings to a verdict.
+
+One :class:`Policy` object per guard holds everything an operator may change while
+serving. Every part that depends on those values (the engine, the challenge, the model and
+strike signals, the facts) reads them from it at each request, so a change is seen
+everywhere at once, and never copied at start-up.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from guard.config import Thresholds
-from guard.scoring import combine
-from guard.signals.base import Finding
-from guard.types import Action
+from guard.config.values import parse_choice, parse_weights
+from guard.errors import ConfigError
+from guard.scoring import Finding, combine
+from guard.types import Action, Mode
 
 MAX_REASONS = 5
+MODES: tuple[Mode, ...] = ("enforce", "shadow", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,8 @@ class Verdict:
         enforced: False in shadow mode, or when the guard could not decide (fail-open):
             the action is then logged but not applied.
         retry_after: seconds until a refusal would lift, when known.
+        incident: a short id for an enforced refusal or challenge, shown to the client and
+            logged, so a person refused by mistake can quote it.
     """
 
     action: Action
@@ -33,6 +44,7 @@ class Verdict:
     retry_after: float | None = None
     rate_policy: tuple[str, ...] = field(default=(), repr=False)
     exceeded_policy: str | None = field(default=None, repr=False)
+    incident: str | None = None
 
     @property
     def refuses(self) -> bool:
@@ -47,33 +59,113 @@ class Verdict:
             "reasons": list(self.reasons),
             "enforced": self.enforced,
             "retry_after": self.retry_after,
+            "incident": self.incident,
         }
 
 
 class Policy:
-    """Chooses the action: the most severe of what findings force and what the score earns.
+    """The live policy. Change it while serving with :meth:`update` (or by assigning
+    ``mode``, ``thresholds`` or ``weights``); each value is validated first.
 
-    ``thresholds`` may be replaced while serving (``policy.thresholds = Thresholds(...)``);
-    the next request uses the new values.
+    Args:
+        mode: ``enforce``, ``shadow`` (judge and log, refuse nothing) or ``off``.
+        thresholds: the score cut-offs.
+        weights: finding weights by reason (``automation:curl``) or family (``automation``).
     """
 
-    def __init__(self, thresholds: Thresholds, enforced: bool) -> None:
-        self.thresholds = thresholds
-        self.enforced = enforced
+    def __init__(
+        self,
+        mode: Mode = "enforce",
+        thresholds: Thresholds | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        self._mode: Mode = "enforce"
+        self._thresholds = Thresholds()
+        self._weights: Mapping[str, float] = MappingProxyType({})
+        self.update(mode=mode, thresholds=thresholds or Thresholds(), weights=weights or {})
+
+    @property
+    def mode(self) -> Mode:
+        """``enforce``, ``shadow`` or ``off``."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: Mode) -> None:
+        self.update(mode=mode)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The score cut-offs."""
+        return self._thresholds
+
+    @thresholds.setter
+    def thresholds(self, thresholds: Thresholds) -> None:
+        self.update(thresholds=thresholds)
+
+    @property
+    def weights(self) -> Mapping[str, float]:
+        """Finding weights that override the signals' own, by reason or reason family."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, weights: Mapping[str, float]) -> None:
+        self.update(weights=weights)
+
+    @property
+    def enforced(self) -> bool:
+        """Whether verdicts are applied (and the guard sets its cookie): mode ``enforce``."""
+        return self._mode == "enforce"
+
+    def update(
+        self,
+        *,
+        mode: Mode | None = None,
+        thresholds: Thresholds | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        """Change any of the values at once, all or nothing.
+
+        Raises:
+            ConfigError: a value is invalid; nothing is changed.
+        """
+        new_mode = self._mode if mode is None else parse_choice("mode", mode, MODES)
+        if thresholds is not None and not isinstance(thresholds, Thresholds):
+            raise ConfigError(f"thresholds: expected Thresholds, got {thresholds!r}")
+        new_weights = self._weights if weights is None else parse_weights("weights", weights)
+        self._mode = new_mode  # type: ignore[assignment]
+        self._thresholds = thresholds or self._thresholds
+        self._weights = MappingProxyType(dict(new_weights))
+
+    def weight(self, finding: Finding) -> float:
+        """A finding's weight: the override for its reason or family, else its own."""
+        weights = self._weights
+        if not weights:
+            return finding.weight
+        found = weights.get(finding.reason)
+        if found is None:
+            found = weights.get(finding.reason.partition(":")[0], finding.weight)
+        return found
+
+    def combined(self, findings: Iterable[Finding]) -> float:
+        """The score of ``findings`` with this policy's weights."""
+        return combine(self.weight(f) for f in findings)
 
     def decide(
         self, findings: Sequence[Finding], rate_policy: Sequence[str] = (), cleared: bool = False
     ) -> Verdict:
-        """The verdict for one request's findings.
+        """The verdict for one request's findings: the most severe of what findings force
+        and what the score earns.
 
         A ``cleared`` client (it solved a challenge lately) is not sent to the gray zone
         again; a score at the block threshold and whatever findings force (budgets, rate
         limits) still apply, so a bot that solves the challenge and harvests is still stopped.
         """
+        enforced = self._mode == "enforce"
         if not findings:
-            return Verdict(Action.ALLOW, 0.0, (), self.enforced, None, tuple(rate_policy))
-        t = self.thresholds
-        score = combine(f.weight for f in findings)
+            return Verdict(Action.ALLOW, 0.0, (), enforced, None, tuple(rate_policy))
+        t = self._thresholds
+        weighed = [(self.weight(f), f) for f in findings]
+        score = combine(w for w, _ in weighed)
         if score >= t.block:
             action = Action.BLOCK
         elif score >= t.gray and not cleared:
@@ -81,7 +173,7 @@ class Policy:
         else:
             action = Action.ALLOW
         action = max([action, *(f.action for f in findings)])
-        ranked = sorted(findings, key=lambda f: (f.action, f.weight), reverse=True)
+        ranked = sorted(weighed, key=lambda wf: (wf[1].action, wf[0]), reverse=True)
         retry = max((f.retry_after for f in findings if f.retry_after), default=None)
         # The RateLimit header pairs a policy with Retry-After: name the one that waits longest.
         limits = [f for f in findings if f.policy]
@@ -89,8 +181,8 @@ class Policy:
         return Verdict(
             action,
             score,
-            tuple(f.reason for f in ranked[:MAX_REASONS]),
-            self.enforced,
+            tuple(f.reason for _, f in ranked[:MAX_REASONS]),
+            enforced,
             retry,
             tuple(rate_policy),
             exceeded,

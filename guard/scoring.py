@@ -3,7 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+from guard.types import Action
+
+
+@dataclass(slots=True)
+class Finding:
+    """One piece of evidence about a request.
+
+    Args:
+        reason: a short code such as ``rate_limit:ip`` or ``sequential_ids``.
+        weight: how strongly it suggests automation, from 0 to 1; weights combine into the
+            score (the policy may override them by reason).
+        action: the least the policy must do whatever the score (rate limits and budgets
+            force a refusal; most findings force nothing).
+        retry_after: seconds until the refusal would lift, when known.
+        policy: for rate limits, the ``RateLimit-Policy`` item, e.g. ``"ip";q=30;w=60``.
+    """
+
+    reason: str
+    weight: float
+    action: Action = Action.ALLOW
+    retry_after: float | None = None
+    policy: str | None = None
 
 
 class Scorer(Protocol):

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from guard import GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.observe.decision_log import DecisionLog
 from guard.testing import ManualClock
 
@@ -37,7 +38,7 @@ def guarded(clock: ManualClock) -> GuardedFactory:
     """Build the demo app (1,000 resumes) behind a guard; returns it and its decision log."""
 
     def build(resumes: int = 1000, **settings: object) -> tuple[GuardMiddleware, io.StringIO]:
-        config = GuardConfig.from_mapping({"secret": SECRET, **settings})
+        config = demo_config({"secret": SECRET, **settings})
         stream = io.StringIO()
         log = DecisionLog(stream, allow_sample=0.0)
         app = GuardMiddleware(create_demo_app(resumes), config, clock=clock, decision_log=log)

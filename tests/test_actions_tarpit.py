@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from guard import Action, GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.testing import call_asgi
 from guard.types import Receive, Scope, Send
 from tests.conftest import SECRET
@@ -17,7 +18,7 @@ GRAY = {"user-agent": "MyHarvester/1.0", "accept": "text/html"}  # "other" UA on
 
 
 def tarpit_config(**extra: object) -> GuardConfig:
-    return GuardConfig.from_mapping(
+    return demo_config(
         {
             "secret": SECRET,
             "tarpit_delay": 0.2,

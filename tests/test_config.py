@@ -7,32 +7,59 @@ from typing import Any
 
 import pytest
 
-from guard.config import DEFAULTS, GuardConfig, Rate, Thresholds, merge
+from guard.config import DEFAULT_ROUTES, GuardConfig, Rate, Thresholds, merge
+from guard.config.settings import RECORD_LIMITS
 from guard.errors import ConfigError
 from guard.types import Action
 
 
-def test_defaults_are_valid() -> None:
-    """An empty mapping yields the shipped policy: enforce mode, memory store, three classes."""
+def test_defaults_are_the_librarys_own() -> None:
+    """An empty mapping yields the library's policy: enforce, memory store, a static and a
+    catch-all class, no records, honeypots or robots rules (nothing of the demo's)."""
     config = GuardConfig.from_mapping({})
     assert config.mode == "enforce"
     assert config.store_url == "memory://"
     assert config.thresholds == Thresholds(0.6, 0.9, Action.CHALLENGE)
-    assert [route.name for route in config.routes] == ["sensitive", "static", "default"]
-    sensitive = config.route_class("sensitive")
-    assert sensitive.sensitive
-    assert sensitive.rates["ip"] == Rate(30, 60.0)
-    assert sensitive.budgets["ip"] == (Rate(120, 3600.0), Rate(400, 86400.0))
+    assert [route.name for route in config.routes] == ["static", "default"]
+    assert not any(route.sensitive or route.budgets for route in config.routes)
     assert config.route_class("static").static
     assert config.route_class("default").paths == ("*",)
-    assert config.honeypot_paths == ("/resumes/all",)
+    assert config.route_class("default").rates["ip"] == Rate(120, 60.0)
+    assert config.honeypot_paths == config.robots_disallow == ()
     assert config.bot_rate == Rate(60, 60.0)
 
 
+def test_one_source_of_defaults() -> None:
+    """GuardConfig() and GuardConfig.from_mapping({}) are the same config."""
+    assert GuardConfig() == GuardConfig.from_mapping({})
+
+
 def test_defaults_mapping_is_read_only() -> None:
-    """The exported DEFAULTS cannot be changed by a caller by accident."""
+    """The exported DEFAULT_ROUTES cannot be changed by a caller by accident."""
     with pytest.raises(TypeError):
-        DEFAULTS["mode"] = "off"  # type: ignore[index]
+        DEFAULT_ROUTES["api"] = {}  # type: ignore[index]
+
+
+def test_a_declared_record_class_gets_the_record_limits() -> None:
+    """A class declared sensitive gets the library's record rates and budgets; its own
+    values win per actor kind, and an empty budget list turns that budget off."""
+    config = GuardConfig.from_mapping(
+        {
+            "routes": {
+                "records": {
+                    "paths": ["/profile/{id}"],
+                    "sensitive": True,
+                    "rates": {"ip": "5/minute"},
+                    "budgets": {"fingerprint": []},
+                }
+            }
+        }
+    )
+    records = config.route_class("records")
+    assert records.rates["ip"] == Rate(5, 60.0)
+    assert records.rates["network"] == Rate.parse(RECORD_LIMITS["rates"]["network"])
+    assert records.budgets["ip"] == (Rate(120, 3600.0), Rate(400, 86400.0))
+    assert records.budgets["fingerprint"] == ()
 
 
 def test_route_class_lookup_raises_key_error_for_unknown_name() -> None:
@@ -167,10 +194,11 @@ def test_budgets_on_non_sensitive_route_are_rejected() -> None:
         GuardConfig.from_mapping(mapping)
 
 
-def test_turning_off_sensitive_on_default_class_with_budgets_is_rejected() -> None:
-    """Unsetting `sensitive` on the shipped class keeps its merged budgets, which is an error."""
-    with pytest.raises(ConfigError, match=r"routes\.sensitive\.budgets"):
-        GuardConfig.from_mapping({"routes": {"sensitive": {"sensitive": False}}})
+def test_budgets_on_a_class_not_marked_sensitive_are_rejected() -> None:
+    """Budgets without `sensitive = true` are an error, not silently ignored."""
+    routes = {"x": {"paths": ["/x/{id}"], "sensitive": False, "budgets": {"ip": "1/hour"}}}
+    with pytest.raises(ConfigError, match=r"routes\.x\.budgets"):
+        GuardConfig.from_mapping({"routes": routes})
 
 
 def test_budget_may_be_a_single_string() -> None:
@@ -208,22 +236,18 @@ def test_user_routes_deep_merge_with_defaults() -> None:
         {"routes": {"api": {"paths": ["/api/v2/*"], "rates": {"ip": "10/minute"}}}}
     )
     names = [route.name for route in config.routes]
-    assert set(names) == {"sensitive", "static", "api", "default"}
+    assert set(names) == {"static", "api", "default"}
     assert config.route_class("api").rates == {"ip": Rate(10, 60.0)}
-    assert config.route_class("sensitive").budgets["identity"] == (
-        Rate(100, 3600.0),
-        Rate(400, 86400.0),
-    )
     assert config.route_class("static").rates == {"ip": Rate(600, 60.0)}
 
 
 def test_overriding_one_rate_keeps_sibling_rates() -> None:
-    """Changing the shipped sensitive IP rate leaves its other rates and paths in place."""
-    config = GuardConfig.from_mapping({"routes": {"sensitive": {"rates": {"ip": "5/minute"}}}})
-    sensitive = config.route_class("sensitive")
-    assert sensitive.rates["ip"] == Rate(5, 60.0)
-    assert sensitive.rates["network"] == Rate(120, 60.0)
-    assert sensitive.paths == ("/resume/{id}", "/api/resumes/{id}")
+    """Changing the default class's IP rate leaves its other rates and paths in place."""
+    config = GuardConfig.from_mapping({"routes": {"default": {"rates": {"ip": "5/minute"}}}})
+    default = config.route_class("default")
+    assert default.rates["ip"] == Rate(5, 60.0)
+    assert default.rates["network"] == Rate(600, 60.0)
+    assert default.paths == ("*",)
 
 
 def test_catch_all_route_is_sorted_last() -> None:
@@ -239,7 +263,7 @@ def test_catch_all_route_is_sorted_last() -> None:
     )
     assert config.routes[-1].name == "default"
     assert config.routes[-1].paths == ("*",)
-    assert [route.name for route in config.routes[:-1]] == ["sensitive", "static", "zzz", "aaa"]
+    assert [route.name for route in config.routes[:-1]] == ["static", "zzz", "aaa"]
 
 
 def test_merge_replaces_lists_and_merges_tables() -> None:

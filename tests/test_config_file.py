@@ -56,7 +56,7 @@ def test_load_config_reads_toml_with_or_without_guard_table(tmp_path: Path, text
     assert config.thresholds.block == 0.9
     assert config.route_class("api").rates == {"ip": Rate(10, 60.0)}
     assert config.routes[-1].name == "default"
-    assert config.route_class("sensitive").sensitive
+    assert config.route_class("static").static
 
 
 def test_guard_table_ignores_sibling_tables(tmp_path: Path) -> None:

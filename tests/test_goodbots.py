@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from guard.cli import main
-from guard.config import GuardConfig
-from guard.demo import create_demo_app
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.errors import ConfigError
 from guard.facts.client import parse_ip
 from guard.goodbots import (
@@ -115,9 +115,9 @@ async def test_a_silent_resolver_times_out_unverified() -> None:
 
 def guard_with(server: LocalDnsServer, **settings: object) -> GuardMiddleware:
     """The demo behind a guard whose bot verification asks the local DNS server."""
-    config = GuardConfig.from_mapping({"secret": "goodbots-secret-0123456789", **settings})
+    config = demo_config({"secret": "goodbots-secret-0123456789", **settings})
     app = GuardMiddleware(create_demo_app(100), config)
-    app.bots = verifier(server)
+    app.guard.bots = verifier(server)
     return app
 
 
@@ -142,7 +142,7 @@ async def test_a_verified_bot_crawls_listings_and_never_meets_a_challenge() -> N
         record = await call_asgi(app, "/resume/100001", headers=headers, client=LOOPBACK)
     assert listing.status == 200
     assert record.status == 403
-    assert app.challenges.stats.issued == 0
+    assert app.guard.challenges.stats.issued == 0
 
 
 def test_update_bots_takes_the_published_ranges(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ async def test_a_claim_that_cannot_be_checked_is_no_impostor() -> None:
     """Without DNS, a YandexBot (no published ranges shipped) is judged as a plain declared
     bot: served on listings, refused on records like any crawler."""
     app = GuardMiddleware(
-        create_demo_app(100), GuardConfig.from_mapping({"secret": "goodbots-secret-0123456789"})
+        create_demo_app(100), demo_config({"secret": "goodbots-secret-0123456789"})
     )
     yandex = {"user-agent": "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"}
     listing = await call_asgi(app, "/resumes", headers=yandex, client=("5.255.253.1", 1))

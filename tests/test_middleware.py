@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -13,10 +14,10 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from guard import Action, GuardConfig, GuardMiddleware, StorageError
-from guard.demo import create_demo_app
+from guard import Action, GuardMiddleware, StorageError
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.facts import Facts
-from guard.signals import default_signals
 from guard.signals.base import Report, StatelessSignal
 from guard.store import Store
 from guard.store.base import Op, Result
@@ -92,7 +93,7 @@ class Recorder:
 async def test_websocket_and_lifespan_scopes_pass_through_untouched() -> None:
     """Non-HTTP scopes reach the app as they are, with no verdict added."""
     inner = Recorder()
-    app = GuardMiddleware(inner, GuardConfig.from_mapping({"secret": SECRET}))
+    app = GuardMiddleware(inner, demo_config({"secret": SECRET}))
 
     async def receive() -> Message:
         return {"type": "lifespan.startup"}
@@ -110,7 +111,7 @@ async def test_websocket_and_lifespan_scopes_pass_through_untouched() -> None:
 async def test_verdict_is_written_to_the_scope() -> None:
     """The app can read the verdict (action, score, reasons) from scope["guard"]."""
     inner = Recorder()
-    app = GuardMiddleware(inner, GuardConfig.from_mapping({"secret": SECRET}))
+    app = GuardMiddleware(inner, demo_config({"secret": SECRET}))
     await call_asgi(app, "/jobs", headers={"user-agent": "curl/8.5.0"})
     verdict = inner.scopes[0]["guard"]
     assert verdict.action is Action.ALLOW
@@ -128,7 +129,7 @@ def _starlette_app() -> Starlette:
         middleware=[
             Middleware(
                 GuardMiddleware,
-                config=GuardConfig.from_mapping({"secret": SECRET}),
+                config=demo_config({"secret": SECRET}),
             )
         ],
     )
@@ -141,7 +142,7 @@ def _fastapi_app() -> FastAPI:
     async def record(id: int, request: Request) -> dict[str, object]:
         return {"id": id, "action": request.scope["guard"].action.label}
 
-    app.add_middleware(GuardMiddleware, config=GuardConfig.from_mapping({"secret": SECRET}))
+    app.add_middleware(GuardMiddleware, config=demo_config({"secret": SECRET}))
     return app
 
 
@@ -167,7 +168,7 @@ class DeadStore(Store):
 
 async def test_store_outage_fails_open_and_keeps_stateless_signals() -> None:
     """With the store down a person is served and an automation client is still refused."""
-    config = GuardConfig.from_mapping({"secret": SECRET})
+    config = demo_config({"secret": SECRET})
     app = GuardMiddleware(create_demo_app(100), config, store=DeadStore())
     person = await call_asgi(app, "/resume/100001", headers=chrome_headers())
     bot = await call_asgi(app, "/resume/100001", headers=SCRAPER_UA)
@@ -177,7 +178,7 @@ async def test_store_outage_fails_open_and_keeps_stateless_signals() -> None:
 
 async def test_store_outage_fails_closed_when_configured() -> None:
     """fail_closed = true answers 503 with Retry-After while the store is down."""
-    config = GuardConfig.from_mapping({"secret": SECRET, "fail_closed": True})
+    config = demo_config({"secret": SECRET, "fail_closed": True})
     app = GuardMiddleware(create_demo_app(100), config, store=DeadStore())
     reply = await call_asgi(app, "/resume/100001", headers=chrome_headers())
     assert reply.status == 503
@@ -193,7 +194,7 @@ class BrokenSignal(StatelessSignal):
 
 async def test_a_bug_in_the_guard_never_becomes_a_500() -> None:
     """If judging raises, the request is served unguarded instead of failing."""
-    config = GuardConfig.from_mapping({"secret": SECRET})
+    config = demo_config({"secret": SECRET})
     app = GuardMiddleware(create_demo_app(100), config, signals=(BrokenSignal(),))
     reply = await call_asgi(app, "/resume/100001", headers=chrome_headers())
     assert reply.status == 200
@@ -225,7 +226,7 @@ async def test_malformed_input_never_gets_a_500(
     path: str, headers: list[tuple[bytes, bytes]], client: tuple[str, int] | None
 ) -> None:
     """Malformed headers, a huge UA, no client address and odd paths get a real answer."""
-    config = GuardConfig.from_mapping({"secret": SECRET, "trusted_proxies": ["10.0.0.0/8"]})
+    config = demo_config({"secret": SECRET, "trusted_proxies": ["10.0.0.0/8"]})
     app = GuardMiddleware(create_demo_app(100), config)
     reply = await call_asgi(app, path, headers=headers, client=client)
     assert reply.status in {200, 403, 404, 429}
@@ -233,7 +234,7 @@ async def test_malformed_input_never_gets_a_500(
 
 async def test_json_clients_get_json_refusals_and_browsers_get_html() -> None:
     """A refusal is JSON for Accept: application/json and an HTML page otherwise."""
-    app = GuardMiddleware(create_demo_app(100), GuardConfig.from_mapping({"secret": SECRET}))
+    app = GuardMiddleware(create_demo_app(100), demo_config({"secret": SECRET}))
     api = await call_asgi(
         app,
         "/api/resumes/100001",
@@ -241,11 +242,10 @@ async def test_json_clients_get_json_refusals_and_browsers_get_html() -> None:
     )
     page = await call_asgi(app, "/resume/100001", headers={"user-agent": "curl/8.5.0"})
     assert api.status == page.status == 403
-    assert json.loads(api.body) == {
-        "error": "forbidden",
-        "reason": "automated_traffic",
-        "retry_after": None,
-    }
+    body = json.loads(api.body)
+    incident = body.pop("incident")
+    assert body == {"error": "forbidden", "reason": "automated_traffic", "retry_after": None}
+    assert re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}", incident)
     assert (page.header("content-type") or "").startswith("text/html")
     assert '<html lang="en">' in page.text
 
@@ -277,7 +277,7 @@ async def test_the_store_closes_when_the_app_shuts_down() -> None:
         if message["type"] == "lifespan.shutdown.complete":
             assert store.closed
 
-    guard = GuardMiddleware(app, GuardConfig.from_mapping({"secret": SECRET}), store=store)
+    guard = GuardMiddleware(app, demo_config({"secret": SECRET}), store=store)
     await guard({"type": "lifespan"}, receive, send)
     assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
     assert store.closed
@@ -298,7 +298,7 @@ class FlakySignal(StatelessSignal):
 async def test_an_intermittent_bug_does_not_eat_budgets() -> None:
     """A request the guard fails on is served and gives back its budget reservation, so
     the healthy requests around it keep their full budget."""
-    config = GuardConfig.from_mapping(
+    config = demo_config(
         {
             "secret": SECRET,
             "model": "off",  # the test counts what the budget lets through
@@ -306,8 +306,7 @@ async def test_an_intermittent_bug_does_not_eat_budgets() -> None:
             "routes": {"sensitive": {"budgets": {"ip": ["5/hour"]}}},
         }
     )
-    signals = (*default_signals(config), FlakySignal())
-    app = GuardMiddleware(create_demo_app(100), config, signals=signals)
+    app = GuardMiddleware(create_demo_app(100), config, signals=(FlakySignal(),))
     statuses = [
         (await call_asgi(app, f"/resume/{100000 + n}", headers=chrome_headers())).status
         for n in range(10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guard.config import Thresholds
+from guard.errors import ConfigError
 from guard.policy import MAX_REASONS, Policy, Verdict
 from guard.signals.base import Finding
 from guard.types import Action
@@ -13,7 +14,7 @@ from guard.types import Action
 @pytest.fixture
 def policy() -> Policy:
     """An enforcing policy with the default thresholds (gray 0.6, block 0.9)."""
-    return Policy(Thresholds(), enforced=True)
+    return Policy("enforce", Thresholds())
 
 
 def test_no_findings_allow(policy: Policy) -> None:
@@ -46,7 +47,7 @@ def test_thresholds_map_score_to_action(
 
 def test_gray_action_is_configurable() -> None:
     """A gray score gets the configured gray action, e.g. a tarpit."""
-    policy = Policy(Thresholds(gray=0.5, block=0.9, gray_action=Action.TARPIT), enforced=True)
+    policy = Policy("enforce", Thresholds(gray=0.5, block=0.9, gray_action=Action.TARPIT))
     verdict = policy.decide([Finding("odd", 0.5)])
     assert verdict.action is Action.TARPIT
     assert not verdict.refuses
@@ -115,7 +116,7 @@ def test_score_is_the_combined_weight(policy: Policy) -> None:
 
 def test_shadow_mode_is_not_enforced() -> None:
     """In shadow mode the verdict carries the action but does not refuse."""
-    shadow = Policy(Thresholds(), enforced=False)
+    shadow = Policy("shadow", Thresholds())
     verdict = shadow.decide([Finding("honeypot", 0.95)])
     assert verdict.action is Action.BLOCK
     assert verdict.enforced is False
@@ -146,6 +147,7 @@ def test_as_dict_is_json_ready(policy: Policy) -> None:
         "reasons": ["rate_limit:ip"],
         "enforced": True,
         "retry_after": 2.0,
+        "incident": None,
     }
 
 
@@ -155,3 +157,50 @@ def test_exceeded_policy_comes_from_the_rate_finding(policy: Policy) -> None:
     finding = Finding("rate_limit:network", 0.3, Action.THROTTLE, 1.0, item)
     assert policy.decide([finding, Finding("odd", 0.4)]).exceeded_policy == item
     assert policy.decide([Finding("odd", 0.4)]).exceeded_policy is None
+
+
+def test_weights_override_a_reason_or_its_family(policy: Policy) -> None:
+    """A weight set for a reason wins over its family's, which wins over the signal's own;
+    the reasons are ranked by the weights used."""
+    findings = [Finding("automation:curl", 0.95), Finding("no_cookies", 0.5)]
+    assert policy.decide(findings).action is Action.BLOCK
+    policy.weights = {"automation": 0.1}
+    verdict = policy.decide(findings)
+    assert verdict.action is Action.ALLOW
+    assert verdict.reasons == ("no_cookies", "automation:curl")
+    policy.weights = {"automation": 0.1, "automation:curl": 0.7}
+    assert policy.decide(findings).score == pytest.approx(1 - 0.3 * 0.5)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"mode": "loud"},
+        {"weights": {"no_cookies": 2.0}},
+        {"weights": {"Not A Reason": 0.5}},
+        {"thresholds": (0.5, 0.9)},
+        {"mode": "shadow", "weights": {"x": -1}},
+    ],
+)
+def test_a_bad_update_changes_nothing(policy: Policy, change: dict[str, object]) -> None:
+    """An invalid value raises ConfigError and leaves every value as it was."""
+    policy.update(weights={"no_cookies": 0.2})
+    before = (policy.mode, policy.thresholds, dict(policy.weights))
+    with pytest.raises(ConfigError):
+        policy.update(**change)  # type: ignore[arg-type]
+    assert (policy.mode, policy.thresholds, dict(policy.weights)) == before
+
+
+def test_thresholds_validate_themselves() -> None:
+    """Thresholds with gray above block cannot be built, so cannot be set live."""
+    with pytest.raises(ConfigError, match="gray"):
+        Thresholds(gray=0.95, block=0.9)
+
+
+def test_mode_decides_whether_verdicts_are_enforced(policy: Policy) -> None:
+    """Shadow mode marks verdicts as not enforced; back to enforce, they are again."""
+    findings = [Finding("honeypot", 0.95)]
+    policy.mode = "shadow"
+    assert not policy.decide(findings).enforced
+    policy.mode = "enforce"
+    assert policy.decide(findings).refuses

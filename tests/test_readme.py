@@ -6,7 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-from guard import GuardMiddleware, Rate, load_config
+from guard import Guard, Rate, load_config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -25,4 +25,4 @@ def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
 
 def test_the_readme_quotes_the_real_decision_path() -> None:
     """The "How it works" section shows GuardMiddleware.decide exactly as it is."""
-    assert inspect.getsource(GuardMiddleware.decide) in README.read_text()
+    assert inspect.getsource(Guard.decide) in README.read_text()

@@ -1,73 +1,81 @@
-"""Tests for guard.cookies.CookieSigner: issuing and verifying signed cookie values."""
+"""Tests for guard.signing.Signer: signed values, issued cookies, key rotation, keyed hashes."""
 
 from __future__ import annotations
 
 import pytest
 
-from guard.cookies import CookieSigner
+from guard.signing import Signer, key_id, keyed_hash
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0
 
 
+def split(value: str) -> tuple[str, str, str, str]:
+    """An issued value's token, issue time, key id and MAC."""
+    body, kid, mac = value.split(".")
+    token, _, issued = body.rpartition("-")
+    return token, issued, kid, mac
+
+
 @pytest.fixture
-def signer() -> CookieSigner:
+def signer() -> Signer:
     """A signer whose values live one hour."""
-    return CookieSigner(SECRET, max_age=3600.0)
+    return Signer(SECRET, max_age=3600.0)
 
 
-def test_issued_value_verifies(signer: CookieSigner) -> None:
+def test_issued_value_verifies(signer: Signer) -> None:
     """A fresh value verifies at once and until max_age has passed."""
     value = signer.issue(NOW)
     assert signer.verify(value, NOW)
     assert signer.verify(value, NOW + 3600)
 
 
-def test_issued_values_are_random_and_cookie_safe(signer: CookieSigner) -> None:
+def test_issued_values_are_random_and_cookie_safe(signer: Signer) -> None:
     """Two values issued at the same instant differ and need no cookie quoting."""
     first, second = signer.issue(NOW), signer.issue(NOW)
     assert first != second
     for value in (first, second):
-        token, issued, signature = value.split(".")
+        token, issued, kid, signature = split(value)
         assert issued == str(int(NOW))
+        assert kid == key_id(SECRET)
         assert token
         assert signature
         assert value.isascii()
         assert not set(value) & set(' ";,\\')
 
 
-def test_expired_value_is_rejected(signer: CookieSigner) -> None:
+def test_expired_value_is_rejected(signer: Signer) -> None:
     """A value older than max_age no longer verifies."""
     value = signer.issue(NOW)
     assert not signer.verify(value, NOW + 3601)
 
 
-def test_value_from_the_future_is_rejected(signer: CookieSigner) -> None:
+def test_value_from_the_future_is_rejected(signer: Signer) -> None:
     """A value issued after `now` (clock skew or forgery) does not verify."""
     assert not signer.verify(signer.issue(NOW + 10), NOW)
 
 
-def test_other_key_is_rejected(signer: CookieSigner) -> None:
+def test_other_key_is_rejected(signer: Signer) -> None:
     """A value signed with another key does not verify."""
-    stranger = CookieSigner(b"fedcba9876543210fedcba9876543210", max_age=3600.0)
+    stranger = Signer(b"fedcba9876543210fedcba9876543210", max_age=3600.0)
     assert not signer.verify(stranger.issue(NOW), NOW)
     assert not stranger.verify(signer.issue(NOW), NOW)
 
 
-def test_tampered_token_is_rejected(signer: CookieSigner) -> None:
+def test_tampered_token_is_rejected(signer: Signer) -> None:
     """Changing the random token breaks the signature."""
-    token, issued, signature = signer.issue(NOW).split(".")
+    token, issued, kid, signature = split(signer.issue(NOW))
     changed = ("A" if token[0] != "A" else "B") + token[1:]
-    assert not signer.verify(f"{changed}.{issued}.{signature}", NOW)
+    assert not signer.verify(f"{changed}-{issued}.{kid}.{signature}", NOW)
 
 
-def test_tampered_timestamp_is_rejected(signer: CookieSigner) -> None:
+def test_tampered_timestamp_is_rejected(signer: Signer) -> None:
     """Refreshing the issue time to extend a value's life breaks the signature."""
-    token, _, signature = signer.issue(NOW - 7200).split(".")
-    assert not signer.verify(f"{token}.{int(NOW)}.{signature}", NOW)
+    token, _, kid, signature = split(signer.issue(NOW - 7200))
+    assert not signer.verify(f"{token}-{int(NOW)}.{kid}.{signature}", NOW)
 
 
-def test_tampered_signature_is_rejected(signer: CookieSigner) -> None:
+def test_tampered_signature_is_rejected(signer: Signer) -> None:
     """Any change to the signature, including truncation, is rejected."""
     value = signer.issue(NOW)
     body, _, signature = value.rpartition(".")
@@ -88,11 +96,12 @@ def test_tampered_signature_is_rejected(signer: CookieSigner) -> None:
         "token.notanumber.sig",
         "token.-5.sig",
         "token.1.5.sig",
+        "token--5.kid.sig",
         "x" * 4096,
         "\x00.\x00.\x00",
     ],
 )
-def test_garbage_is_rejected_without_raising(signer: CookieSigner, value: str) -> None:
+def test_garbage_is_rejected_without_raising(signer: Signer, value: str) -> None:
     """Malformed values are simply invalid."""
     assert signer.verify(value, NOW) is False
 
@@ -100,12 +109,40 @@ def test_garbage_is_rejected_without_raising(signer: CookieSigner, value: str) -
 @pytest.mark.parametrize(
     "value", ["t\u00e9.1800000000.sig", "token.\u0661\u0662.sig", "\u00e9", "\u00e9.\u00e9"]
 )
-def test_non_ascii_body_is_rejected_without_raising(signer: CookieSigner, value: str) -> None:
+def test_non_ascii_body_is_rejected_without_raising(signer: Signer, value: str) -> None:
     """Non-ASCII tokens or Unicode digits in the timestamp are invalid, not errors."""
     assert signer.verify(value, NOW) is False
 
 
 @pytest.mark.parametrize("value", ["a.1.\u00e9", "token.1800000000.\u00ff\u00fe"])
-def test_non_ascii_signature_is_rejected_without_raising(signer: CookieSigner, value: str) -> None:
+def test_non_ascii_signature_is_rejected_without_raising(signer: Signer, value: str) -> None:
     """A non-ASCII signature part is invalid, not a TypeError."""
     assert signer.verify(value, NOW) is False
+
+
+def test_rotated_keys_still_verify_and_sign_nothing() -> None:
+    """A value signed with a key moved to ``previous`` verifies; new values use the current
+    key; a key dropped from the list no longer verifies."""
+    old, new = b"old-key-0123456789abcdef-old-key", b"new-key-0123456789abcdef-new-key"
+    issued_before = Signer(old, max_age=3600.0).issue(NOW)
+    rotated = Signer(new, previous=[old], max_age=3600.0)
+    assert rotated.verify(issued_before, NOW)
+    assert split(rotated.issue(NOW))[2] == key_id(new)
+    assert not Signer(new, max_age=3600.0).verify(issued_before, NOW)
+
+
+def test_signed_bodies_open_only_unchanged() -> None:
+    """sign/open round-trips a body; any change to it or its key id fails."""
+    signer = Signer(SECRET)
+    value = signer.sign("c1|123|abc")
+    assert signer.open(value) == "c1|123|abc"
+    assert signer.open(value.replace("123", "124")) is None
+    body, kid, mac = value.split(".")
+    assert signer.open(f"{body}.{'0' * len(kid)}.{mac}") is None
+
+
+def test_keyed_hash_depends_on_the_key() -> None:
+    """The keyed hash is stable for one key and differs between keys."""
+    assert keyed_hash("alice", SECRET) == Signer(SECRET).hash("alice")
+    assert keyed_hash("alice", SECRET) != keyed_hash("alice", b"another-key-0123456789abcdef")
+    assert len(keyed_hash("alice", SECRET)) == 16

@@ -19,11 +19,12 @@ from urllib.parse import parse_qs, quote
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from guard.challenge.page import VERIFY_PATH, challenge_page, failed_page
-from guard.challenge.tokens import Keyring
+from guard.challenge.page import VERIFY_PATH, ChallengeTicket, failed_page
 from guard.challenge.work import solves
 from guard.errors import StorageError
 from guard.facts import Facts
+from guard.policy import Policy
+from guard.signing import Signer, binding
 from guard.store import Store
 from guard.store.base import RateHit, RateState, actor_key
 from guard.types import Receive, Scope
@@ -35,7 +36,7 @@ TOKEN_TTL = 300.0
 MAX_FORM_BYTES = 4096
 MAX_EXTRA_BITS = 4
 
-__all__ = ["CLEARANCE_COOKIE", "VERIFY_PATH", "ChallengeStats", "Challenges", "Keyring"]
+__all__ = ["CLEARANCE_COOKIE", "VERIFY_PATH", "ChallengeStats", "ChallengeTicket", "Challenges"]
 
 
 @dataclass
@@ -51,43 +52,43 @@ class Challenges:
     """Issues challenge pages, checks solutions and clearance cookies.
 
     Args:
-        keyring: the keys that sign tokens and clearances.
+        signer: signs tokens and clearances (and verifies them with rotated keys too).
         store: where used tokens are remembered (each token works once).
         prefix: the store key prefix.
         difficulty: leading zero bits a solution needs at the gray threshold.
         clearance_ttl: seconds a clearance lasts.
-        gray: the policy's gray threshold (difficulty rises by a bit per 0.1 above it).
+        policy: the live policy (difficulty rises by a bit per 0.1 above its gray threshold).
     """
 
     def __init__(
         self,
-        keyring: Keyring,
+        signer: Signer,
         store: Store,
         *,
         prefix: str,
         difficulty: int,
         clearance_ttl: float,
-        gray: float,
+        policy: Policy,
     ) -> None:
-        self.keyring = keyring
+        self.signer = signer
         self.store = store
         self.prefix = prefix
         self.difficulty = difficulty
         self.clearance_ttl = clearance_ttl
-        self.gray = gray
+        self.policy = policy
         self.stats = ChallengeStats()
         self._opened: tuple[str, list[str]] = ("", [])  # the last clearance checked
 
     def _binding(self, facts: Facts) -> str:
-        return self.keyring.binding(facts.actors["network"], facts.user_agent)
+        return binding(facts.actors["network"], facts.user_agent)
 
     def difficulty_for(self, score: float) -> int:
         """More work for a higher score: one bit per 0.1 above the gray threshold, up to 4."""
-        extra = int(max(score - self.gray, 0.0) * 10)
+        extra = int(max(score - self.policy.thresholds.gray, 0.0) * 10)
         return self.difficulty + min(extra, MAX_EXTRA_BITS)
 
-    def page(self, facts: Facts, scope: Scope, score: float) -> Response:
-        """A challenge page for this client, returning it to the URL it asked for."""
+    def ticket(self, facts: Facts, scope: Scope, score: float) -> ChallengeTicket:
+        """A signed challenge for this client, returning it to the URL it asked for."""
         difficulty = self.difficulty_for(score)
         back = _return_path(scope)
         encoded = base64.urlsafe_b64encode(back.encode()).decode().rstrip("=")
@@ -102,14 +103,13 @@ class Challenges:
             )
         )
         self.stats.issued += 1
-        headers = {"Cache-Control": "no-store", "Retry-After": "1"}
-        return HTMLResponse(challenge_page(self.keyring.sign(body), difficulty), 429, headers)
+        return ChallengeTicket(self.signer.sign(body), difficulty)
 
     def clearance(self, network: str, user_agent: str, now: float) -> str:
         """A signed clearance for a client in ``network`` with ``user_agent``."""
         expires = int(now + self.clearance_ttl)
-        binding = self.keyring.binding(network, user_agent)
-        return self.keyring.sign(f"k1|{expires}|{binding}|{secrets.token_urlsafe(9)}")
+        bound = binding(network, user_agent)
+        return self.signer.sign(f"k1|{expires}|{bound}|{secrets.token_urlsafe(9)}")
 
     def _clearance(self, facts: Facts) -> list[str]:
         """The fields of a genuinely signed clearance the request carries, or [].
@@ -121,7 +121,7 @@ class Challenges:
         if not value:
             return []
         if value != self._opened[0]:
-            body = self.keyring.open(value)
+            body = self.signer.open(value)
             parts = body.split("|") if body else []
             valid = len(parts) == 4 and parts[0] == "k1" and parts[1].isdigit()
             self._opened = (value, parts if valid else [])
@@ -144,15 +144,17 @@ class Challenges:
         receive: Receive,
         tracking_cookie: Callable[[], str | None],
         secure: bool,
+        language: str = "en",
     ) -> Response:
         """Check a posted solution: a redirect back with a clearance, or a 403 page.
 
         ``tracking_cookie`` gives the guard's own cookie header value to set too, if any;
-        ``secure`` marks the clearance cookie ``Secure`` (the request came over HTTPS).
+        ``secure`` marks the clearance cookie ``Secure`` (the request came over HTTPS);
+        ``language`` is the failure page's.
         """
         form = await _read_form(receive) if facts.method == "POST" else None
         token = (form or {}).get("token", "")
-        body = self.keyring.open(token)
+        body = self.signer.open(token)
         parts = body.split("|") if body else []
         back = _decode_path(parts[5]) if len(parts) == 6 else "/"
         problem = self._problem(facts, form, token, parts)
@@ -160,7 +162,8 @@ class Challenges:
             problem = await self._spend(parts[4], facts.now)
         if problem is not None:
             self.stats.failed += 1
-            return HTMLResponse(failed_page(problem, back), 403, {"Cache-Control": "no-store"})
+            page = failed_page(problem, back, language)
+            return HTMLResponse(page, 403, {"Cache-Control": "no-store"})
         self.stats.passed += 1
         response = RedirectResponse(back, 303, {"Cache-Control": "no-store"})
         response.set_cookie(

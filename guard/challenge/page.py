@@ -1,18 +1,51 @@
-"""The challenge page: a short proof of work in the browser, then back to the page asked for."""
+"""The challenge page: a short proof of work in the browser, then back to the page asked for.
+
+Both pages speak the language they are given (see :mod:`guard.i18n`); the script's status
+texts come from the catalogue too, JSON-escaped so no text can end the script early.
+"""
 
 from __future__ import annotations
 
 import html
+import json
+from dataclasses import dataclass
+
+from guard.i18n import CATALOGUE, known_language, markup, text
 
 VERIFY_PATH = "/guard/challenge/verify"
 
+PROBLEM_KEYS = {
+    "The check's answer did not arrive.": "challenge.problem.no_answer",
+    "The check's token is not valid.": "challenge.problem.bad_token",
+    "The check took too long.": "challenge.problem.expired",
+    "The check was started from another network or browser.": "challenge.problem.moved",
+    "The check's answer is malformed.": "challenge.problem.malformed",
+    "The check's answer is wrong.": "challenge.problem.wrong",
+    "This check was already used.": "challenge.problem.used",
+}
+"""The catalogue key of each English sentence guard.challenge gives as a problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeTicket:
+    """A signed proof-of-work challenge to put on the page.
+
+    Args:
+        token: the signed challenge token the page's form posts back.
+        difficulty: leading zero bits the proof of work needs.
+    """
+
+    token: str
+    difficulty: int
+
+
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Checking your browser</title>
+<title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto;
        padding: 0 1rem; line-height: 1.5; color: #1a1a1a; background: #fff; }}
@@ -21,30 +54,27 @@ progress {{ width: 100%; height: 1.25rem; }}
 </head>
 <body>
 <main>
-<h1>One moment, please</h1>
-<p>This site protects the personal data in its records from bulk copying. Your browser is
-doing a short calculation that shows it is not a copying program. It takes about a second;
-then the page you asked for opens by itself.</p>
+<h1>{heading}</h1>
+<p>{intro}</p>
 <form id="guard-challenge" method="post" action="{verify}">
 <input type="hidden" name="token" value="{token}">
 <input type="hidden" name="counter" value="">
-<label for="guard-progress">Progress of the check</label>
+<label for="guard-progress">{progress}</label>
 <progress id="guard-progress" max="100" value="0"></progress>
-<p id="guard-status" role="status" aria-live="polite">Checking&hellip;</p>
+<p id="guard-status" role="status" aria-live="polite">{checking}</p>
 <noscript>
-<p><strong>JavaScript is turned off.</strong> This check runs in JavaScript. Please turn
-JavaScript on for this site and reload the page. If you cannot, contact the site's
-support.</p>
+<p>{noscript}</p>
 </noscript>
 </form>
 </main>
 <script>
 (async () => {{
+  const text = {script_text};
   const form = document.getElementById("guard-challenge");
   const status = document.getElementById("guard-status");
   const bar = document.getElementById("guard-progress");
   if (!(window.crypto && crypto.subtle)) {{
-    status.textContent = "This check needs a secure (HTTPS) connection and a current browser.";
+    status.textContent = text.insecure;
     return;
   }}
   const token = form.elements.token.value, bits = {difficulty};
@@ -66,7 +96,7 @@ support.</p>
     for (let i = 0; i < batch; i++) {{
       if (zeroBits(new Uint8Array(digests[i])) >= bits) {{
         form.elements.counter.value = String(start + i);
-        status.textContent = "Done. Opening the page\\u2026";
+        status.textContent = text.done;
         bar.value = 100;
         form.submit();
         return;
@@ -81,20 +111,83 @@ support.</p>
 """
 
 _FAILED = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Check failed</title></head>
-<body><main><h1>The check did not pass</h1>
-<p>{message} <a href="{again}">Try again</a>.</p></main></body>
+<meta name="robots" content="noindex">
+<title>{title}</title></head>
+<body><main><h1>{heading}</h1>
+<p>{message}</p>
+<p><a href="{back}">{again}</a></p></main></body>
 </html>
 """
 
 
-def challenge_page(token: str, difficulty: int) -> str:
-    """The HTML of a challenge for ``token`` at ``difficulty`` leading zero bits."""
-    return _PAGE.format(verify=VERIFY_PATH, token=html.escape(token), difficulty=int(difficulty))
+def challenge_page(token: str, difficulty: int, language: str = "en") -> str:
+    """The HTML of a challenge for ``token`` at ``difficulty`` leading zero bits.
+
+    Args:
+        token: the signed challenge token the form posts back.
+        difficulty: leading zero bits the proof of work needs.
+        language: a catalogue language; one not shipped gets English.
+    """
+    lang = known_language(language)
+
+    def say(key: str) -> str:
+        return html.escape(text(lang, key))
+
+    script_text = {
+        "insecure": text(lang, "challenge.insecure"),
+        "done": text(lang, "challenge.done"),
+    }
+    return _PAGE.format(
+        lang=lang,
+        title=say("challenge.title"),
+        heading=say("challenge.heading"),
+        intro=say("challenge.intro"),
+        progress=say("challenge.progress"),
+        checking=say("challenge.checking"),
+        noscript=markup(
+            lang,
+            "challenge.noscript",
+            title=f"<strong>{say('challenge.noscript.title')}</strong>",
+            body=say("challenge.noscript.body"),
+        ),
+        script_text=script_json(script_text),
+        verify=VERIFY_PATH,
+        token=html.escape(token),
+        difficulty=int(difficulty),
+    )
 
 
-def failed_page(message: str, again: str) -> str:
-    """The HTML shown when a solution is refused, with a link to start over."""
-    return _FAILED.format(message=html.escape(message), again=html.escape(again))
+def failed_page(problem_key: str, back: str, language: str = "en") -> str:
+    """The HTML shown when a solution is refused, with a link to start over.
+
+    Args:
+        problem_key: why, as a ``challenge.problem.*`` catalogue key; one of the English
+            sentences in :data:`PROBLEM_KEYS` is translated too, and other text is shown
+            (escaped) as it is.
+        back: the same-site path the "try again" link returns to.
+        language: a catalogue language; one not shipped gets English.
+    """
+    lang = known_language(language)
+    key = PROBLEM_KEYS.get(problem_key, problem_key)
+    known = key.startswith("challenge.problem.") and key in CATALOGUE[lang]
+    message = text(lang, key) if known else problem_key
+    return _FAILED.format(
+        lang=lang,
+        title=html.escape(text(lang, "challenge.failed.title")),
+        heading=html.escape(text(lang, "challenge.failed.heading")),
+        message=html.escape(message),
+        back=html.escape(back),
+        again=html.escape(text(lang, "challenge.failed.again")),
+    )
+
+
+def script_json(value: object) -> str:
+    """``value`` as a JavaScript literal safe inside an inline ``<script>``.
+
+    ``json.dumps`` with ASCII output already escapes U+2028 and U+2029; escaping ``<``, ``>``
+    and ``&`` as well means no text can close the script element or open a comment in it.
+    """
+    encoded = json.dumps(value, ensure_ascii=True)
+    return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

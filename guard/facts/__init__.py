@@ -10,7 +10,6 @@ from typing import Any
 from starlette.requests import cookie_parser
 
 from guard.config import GuardConfig
-from guard.cookies import CookieSigner
 from guard.facts.agent import Agent, classify_agent
 from guard.facts.client import (
     ClientAddressResolver,
@@ -21,6 +20,8 @@ from guard.facts.client import (
 )
 from guard.facts.fingerprint import default_identity, hash_identity, header_fingerprint
 from guard.facts.routes import RouteMatch, RouteMatcher
+from guard.policy import Policy
+from guard.signing import Signer
 from guard.types import ActorKind, Scope
 
 IdentityExtractor = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
@@ -77,9 +78,14 @@ class FactExtractor:
     """Turns an ASGI scope into :class:`Facts`, using the config's proxies, routes and cookies."""
 
     def __init__(
-        self, config: GuardConfig, signer: CookieSigner, identity: IdentityExtractor | None = None
+        self,
+        config: GuardConfig,
+        signer: Signer,
+        identity: IdentityExtractor | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.config = config
+        self.policy = policy or Policy(config.mode)
         self.signer = signer
         self.secret = signer.secret
         self.resolver = ClientAddressResolver(config.trusted_proxies, config.client_ip_header)
@@ -115,14 +121,14 @@ class FactExtractor:
         if raw_identity:
             actors["identity"] = hash_identity(raw_identity, self.secret)
         tracked = self._tracked(cookies, now)
-        if not tracked and self.config.mode == "enforce":
+        if not tracked and self.policy.enforced:
             actors["newcomer"] = "all"
         path = scope.get("path") or "/"
         return Facts(
             now=now,
             method=scope.get("method", "GET"),
             path=path,
-            route=self._route(path),
+            route=self.routes.as_asset(self._route(path), headers.get("sec-fetch-dest")),
             client_ip=address.ip,
             headers=headers,
             header_names=names,

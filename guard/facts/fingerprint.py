@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
+from guard.signing import keyed_hash
+
 # Headers a client sends the same way on every request; their values and relative order
 # identify the software. Per-request headers (cookie, referer, sec-fetch-*, accept) vary
 # between a page and its assets, so they stay out; so does upgrade-insecure-requests, which
@@ -73,8 +75,7 @@ def _hash_fingerprint(
 
 def hash_identity(value: str, secret: bytes) -> str:
     """A keyed hash of a session cookie or credential: counts it without storing it."""
-    digest = hashlib.blake2b(value.encode("utf-8", "replace"), digest_size=8, key=secret[:64])
-    return digest.hexdigest()
+    return keyed_hash(value, secret)
 
 
 def default_identity(

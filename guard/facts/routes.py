@@ -10,6 +10,20 @@ from guard.config import RouteClass
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+# fmt: off
+ASSET_TYPES = frozenset({
+    "css", "js", "mjs", "map",                                   # styles and scripts
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp",  # images
+    "woff", "woff2", "ttf", "otf", "eot",                         # fonts
+    "mp3", "mp4", "m4a", "webm", "ogg", "oga", "wav", "vtt",      # media and captions
+})
+# fmt: on
+"""File types that pages load as subresources: a path ending in one is an asset."""
+ASSET_DESTINATIONS = frozenset(
+    {"image", "style", "script", "font", "audio", "video", "track", "manifest"}
+)
+"""``Sec-Fetch-Dest`` values of subresources: what a browser says it fetches a URL as."""
+
 
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
@@ -37,8 +51,20 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile("".join(pattern), re.DOTALL)
 
 
+def looks_like_asset(path: str) -> bool:
+    """Whether the path ends in a file type pages load as subresources (``.css``, ``.png``)."""
+    name = path.rpartition("/")[2]
+    return "." in name and name.rpartition(".")[2].lower() in ASSET_TYPES
+
+
 class RouteMatcher:
-    """Matches request paths against the configured route classes, first match wins."""
+    """Matches request paths against the configured route classes, first match wins.
+
+    A path no declared class claims (only the catch-all matches) is a static asset when it
+    looks like one, by file type here or by ``Sec-Fetch-Dest`` (:meth:`as_asset`): assets are
+    recognised by what they are, wherever a site keeps them. Declared classes always win, so
+    a record is never an asset.
+    """
 
     def __init__(self, routes: Sequence[RouteClass]) -> None:
         self._table = [
@@ -47,12 +73,23 @@ class RouteMatcher:
         if not any(template == "*" for _, template, _ in self._table):
             catch_all = RouteClass(name="default", paths=("*",))
             self._table.append((_compile("*"), "*", catch_all))
+        static = next((route for route in routes if route.static), None)
+        self.asset = RouteMatch(static or RouteClass("static", (), static=True), "*", None)
 
     def match(self, path: str) -> RouteMatch:
         """The first route class whose template matches ``path`` (the catch-all otherwise)."""
         for pattern, template, route in self._table:
             found = pattern.fullmatch(path)
             if found is not None:
+                if template == "*" and looks_like_asset(path):
+                    return self.asset
                 record = found.groupdict().get("id") if route.sensitive else None
                 return RouteMatch(route, template, record)
         raise AssertionError("the catch-all route always matches")  # pragma: no cover
+
+    def as_asset(self, found: RouteMatch, fetch_dest: str | None) -> RouteMatch:
+        """``found``, or the asset class when only the catch-all claimed the path and the
+        browser says it fetches a subresource."""
+        if found.template == "*" and fetch_dest in ASSET_DESTINATIONS:
+            return self.asset
+        return found

@@ -82,10 +82,10 @@ def _dataset(events: list[Any]) -> Any:
 
 def _guard_replay(events: list[Any], model: str) -> dict[str, Any]:
     """What the whole guard, with this model, does to each family."""
-    from guard.config import GuardConfig  # noqa: PLC0415
+    from guard.demo.config import demo_config  # noqa: PLC0415
     from guard.learn.replay import people_share, replay  # noqa: PLC0415
 
-    config = GuardConfig.from_mapping({"secret": "replay-secret-0123456789", "model": model})
+    config = demo_config({"secret": "replay-secret-0123456789", "model": model})
     with _bar(len(events), "guard replay") as bar:
         outcomes = replay(events, config, progress=bar.update)
     return {

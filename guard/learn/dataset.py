@@ -15,15 +15,16 @@ import numpy as np
 import numpy.typing as npt
 
 from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
 from guard.model.features import FEATURES, features
 from guard.signals.base import Report
-from guard.signals.behaviour import BehaviourSignal
+from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.headers import HeaderSignal
 from guard.signals.profile import ClientProfile
 from guard.signals.user_agent import UserAgentSignal
+from guard.signing import Signer
 from guard.types import Scope
 
 KEPT_COOKIE = "kept"
@@ -80,15 +81,15 @@ class Replayer:
     """
 
     def __init__(self, config: GuardConfig | None = None) -> None:
-        self.config = config or GuardConfig.from_mapping({"mode": "enforce"})
-        self.signer = CookieSigner(_SECRET, 7 * 86400)
+        self.config = config or demo_config({"mode": "enforce"})
+        self.signer = Signer(_SECRET, max_age=7 * 86400)
         self.extractor = FactExtractor(self.config, self.signer)
         self.stateless = (UserAgentSignal(self.config.robots_disallow), HeaderSignal())
         self.behaviour = BehaviourSignal(
             self.config.key_prefix,
             self.config.honeypot_paths,
             self.config.robots_disallow,
-            cookies_tracked=True,
+            cookies_tracked=lambda: True,
             utc_offset_hours=self.config.utc_offset_hours,
         )
         self.profiles: dict[str, ClientProfile] = {}
@@ -102,7 +103,7 @@ class Replayer:
             signal.judge(facts, (), report)
         client = facts.actors["client"]
         self.behaviour.judge(facts, (self.profiles.get(client),), report)
-        profile = report.profile
+        profile = report.read(PROFILE)
         assert profile is not None  # the behaviour signal always leaves one
         self.profiles[client] = profile
         return facts, profile, report

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from guard.challenge import CLEARANCE_COOKIE
 from guard.config import GuardConfig
+from guard.demo.config import demo_config
 from guard.facts.client import network_group, parse_ip
 from guard.learn.dataset import KEPT_COOKIE
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
@@ -92,10 +93,11 @@ async def _replay(
     config: GuardConfig | None,
     progress: Callable[[int], None] | None,
 ) -> dict[str, FamilyOutcome]:
-    config = config or GuardConfig.from_mapping({"secret": "replay-secret-0123456789"})
+    config = config or demo_config({"secret": "replay-secret-0123456789"})
     clock = ManualClock(0.0)
     guard = GuardMiddleware(_status_app, config, clock=clock)
-    sensitive = guard.facts.routes
+    engine = guard.guard
+    sensitive = engine.facts.routes
     jars: dict[tuple[str, str, str], bytes] = {}
     outcomes: dict[str, FamilyOutcome] = {}
     name = config.tracking_cookie.encode()
@@ -110,9 +112,9 @@ async def _replay(
             # The browser runs the challenge's script; the answer sets the guard's cookie (if
             # it had none) and a clearance, and the browser asks again.
             clock.now = event.time + SOLVE_SECONDS
-            tracking = jars.get(jar_key) or guard.signer.issue(clock.now).encode()
+            tracking = jars.get(jar_key) or engine.signer.issue(clock.now).encode()
             network = _network(event.client_ip)
-            clearance = guard.challenges.clearance(network, jar_key[2], clock.now)
+            clearance = engine.challenges.clearance(network, jar_key[2], clock.now)
             jars[jar_key] = (
                 tracking.split(b";", 1)[0] + f"; {CLEARANCE_COOKIE}={clearance}".encode()
             )
@@ -142,7 +144,7 @@ async def _replay(
             outcome.records_served += 1
         if progress is not None and count % 10_000 == 0:
             progress(10_000)
-    await guard.aclose()
+    await engine.aclose()
     return outcomes
 
 
@@ -196,7 +198,7 @@ async def _call(app: GuardMiddleware, scope: Scope) -> tuple[int, bytes | None]:
     """One request; the status and the guard cookie's value, if it set one."""
     status = 0
     cookie: bytes | None = None
-    prefix = app.config.tracking_cookie.encode() + b"="
+    prefix = app.guard.config.tracking_cookie.encode() + b"="
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}

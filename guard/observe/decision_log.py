@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import sys
 from typing import IO, TYPE_CHECKING
 
+from guard.signing import keyed_hash
 from guard.types import Action
 
 if TYPE_CHECKING:
@@ -87,4 +87,4 @@ class DecisionLog:
             self.stream.close()
 
     def _hash(self, value: str) -> str:
-        return hashlib.blake2b(value.encode(), digest_size=8, key=self.secret[:64]).hexdigest()
+        return keyed_hash(value, self.secret)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from guard.config import GuardConfig
-from guard.signals.base import Finding, Report, Signal, StatelessSignal
+from guard.policy import Policy
+from guard.signals.base import (
+    FINDINGS,
+    BaseSignal,
+    Evidence,
+    Finding,
+    Report,
+    Signal,
+    StatelessSignal,
+    order_signals,
+)
 from guard.signals.behaviour import BehaviourSignal
 from guard.signals.harvest import HarvestBudgetSignal
 from guard.signals.headers import HeaderSignal
@@ -14,26 +24,36 @@ from guard.signals.strikes import AddressStrikeSignal
 from guard.signals.user_agent import UserAgentSignal
 
 
-def default_signals(config: GuardConfig) -> tuple[Signal, ...]:
-    """The shipped signals, configured from ``config`` (the model last: it reads the others'
-    findings and the behaviour profile)."""
+def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
+    """The built-in signals, configured from ``config`` and reading the live ``policy``
+    (the model only when ``config.model`` asks for it and it loads)."""
     signals: tuple[Signal, ...] = (
         UserAgentSignal(config.robots_disallow),
         HeaderSignal(),
         RateLimitSignal(config),
         HarvestBudgetSignal(config),
-        NewcomerSurgeSignal(config),  # before the behaviour signal, which weighs the surge
+        NewcomerSurgeSignal(config),
         BehaviourSignal(
             config.key_prefix,
             config.honeypot_paths,
             config.robots_disallow,
-            cookies_tracked=config.mode == "enforce",
+            cookies_tracked=lambda: policy.enforced,
             utc_offset_hours=config.utc_offset_hours,
         ),
-        AddressStrikeSignal(config.key_prefix, config.thresholds.block),
+        AddressStrikeSignal(config.key_prefix, policy),
     )
-    model = model_signal(config)
+    model = model_signal(config, policy)
     return signals if model is None else (*signals, model)
 
 
-__all__ = ["Finding", "Report", "Signal", "StatelessSignal", "default_signals"]
+__all__ = [
+    "FINDINGS",
+    "BaseSignal",
+    "Evidence",
+    "Finding",
+    "Report",
+    "Signal",
+    "StatelessSignal",
+    "default_signals",
+    "order_signals",
+]

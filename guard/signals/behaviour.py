@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from guard.facts import Facts
-from guard.signals.base import Report
+from guard.signals.base import BaseSignal, Evidence, Report
+from guard.signals.newcomer import SURGE
 from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 
 PROFILE_TTL = 6 * 3600.0
+PROFILE: Evidence[ClientProfile] = Evidence("profile")
+"""The client's profile with this request counted (its status not yet)."""
 NEWCOMER_SURGE = 0.6
 """The weight of reading a record as a new client while many new clients do: the default
 gray threshold, so during a surge new clients reading records are challenged (a person
@@ -40,7 +43,7 @@ def record_number(record_id: str | None) -> int | None:
     return int(record_id) if len(record_id) <= 18 else None
 
 
-class BehaviourSignal:
+class BehaviourSignal(BaseSignal):
     """Keeps a :class:`ClientProfile` per client and scores the habits of machines.
 
     Each finding needs several requests of evidence, and none alone reaches the default gray
@@ -50,8 +53,8 @@ class BehaviourSignal:
         prefix: the store key prefix.
         honeypot_paths: paths linked invisibly, so only a crawler fetches them.
         robots_disallow: path prefixes robots.txt disallows.
-        cookies_tracked: whether the guard sets its cookie (not in shadow mode), so that a
-            client that never returns it can be told apart.
+        cookies_tracked: whether the guard sets its cookie (read at each request; it does
+            not in shadow mode), so that a client that never returns it can be told apart.
         utc_offset_hours: the site's time zone, for night-time activity.
     """
 
@@ -60,7 +63,7 @@ class BehaviourSignal:
         prefix: str,
         honeypot_paths: Sequence[str],
         robots_disallow: Sequence[str],
-        cookies_tracked: bool,
+        cookies_tracked: Callable[[], bool],
         utc_offset_hours: float = 0.0,
     ) -> None:
         self.prefix = prefix
@@ -68,6 +71,9 @@ class BehaviourSignal:
         self.honeypot_paths = frozenset(honeypot_paths)
         self.robots_disallow = tuple(robots_disallow)
         self.cookies_tracked = cookies_tracked
+
+    reads = (SURGE,)
+    provides = (PROFILE,)
 
     def _key(self, facts: Facts) -> str:
         return actor_key(self.prefix, "client", facts.actors["client"], "p")
@@ -90,11 +96,11 @@ class BehaviourSignal:
             api=facts.wants_json,
             local_hour=local_hour(facts.now, self.utc_offset_hours),
         )
-        report.profile = profile
+        report.publish(PROFILE, profile)
         self._score(facts, profile, report)
 
     def _score(self, facts: Facts, p: ClientProfile, report: Report) -> None:
-        if report.newcomer_surge and p.documents <= NEW_CLIENT_PAGES:
+        if report.read(SURGE) and p.documents <= NEW_CLIENT_PAGES:
             report.add("newcomer_surge", NEWCOMER_SURGE)
         if p.honeypot_hits:
             report.add("honeypot", 0.95)
@@ -106,7 +112,7 @@ class BehaviourSignal:
             report.add("sequential_ids", 0.55)
         if p.documents >= 6 and p.statics == 0:
             report.add("no_static_assets", 0.5)
-        if self.cookies_tracked and p.documents >= 5 and p.cookie_returns == 0:
+        if self.cookies_tracked() and p.documents >= 5 and p.cookie_returns == 0:
             report.add("no_cookies", 0.5)
         if p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0:
             report.add("fast_pace", 0.5)
@@ -116,7 +122,8 @@ class BehaviourSignal:
             report.add("many_errors", 0.4)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        if report.profile is None:
+        profile = report.read(PROFILE)
+        if profile is None:
             return ()
-        report.profile.observe_status(status)
-        return (ValuePut(self._key(facts), report.profile, PROFILE_TTL),)
+        profile.observe_status(status)
+        return (ValuePut(self._key(facts), profile, PROFILE_TTL),)

@@ -12,22 +12,26 @@ from collections.abc import Sequence
 
 from guard.challenge import Challenges
 from guard.facts import Facts
-from guard.signals.base import Report
+from guard.signals.base import BaseSignal, Evidence, Report
 from guard.store.base import DistinctAdd, DistinctCount, Op, Result, actor_key
 
 MAX_NETWORKS = 3
 """A clearance seen from this many networks is revoked (a phone moving between Wi-Fi and
 mobile data shows two)."""
 REPLAYED = 0.6
+CLEARANCE_REVOKED: Evidence[bool] = Evidence("clearance_revoked")
+"""Whether the request's clearance cookie was seen from too many networks."""
 
 
-class ClearanceReplaySignal:
+class ClearanceReplaySignal(BaseSignal):
     """Counts the networks each clearance cookie arrives from.
 
     Args:
         challenges: the challenge service that signed the clearances.
         prefix: the store key prefix.
     """
+
+    provides = (CLEARANCE_REVOKED,)
 
     def __init__(self, challenges: Challenges, prefix: str) -> None:
         self.challenges = challenges
@@ -46,8 +50,5 @@ class ClearanceReplaySignal:
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         if len(results) == 2 and isinstance(results[1], int) and results[1] >= MAX_NETWORKS:
-            report.clearance_revoked = True
+            report.publish(CLEARANCE_REVOKED, True)
             report.add("clearance_replayed", REPLAYED)
-
-    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        return ()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from guard.config import GuardConfig
+from guard.config import GuardConfig, Rate
 from guard.facts import Facts
-from guard.signals.base import Report
+from guard.signals.base import BaseSignal, Report
 from guard.store.base import DISTINCT_BUCKETS, DistinctAdd, DistinctCount, Op, Result, actor_key
-from guard.types import Action
+from guard.types import Action, ActorKind
 
+Budget = tuple[str, ActorKind, Rate]
+"""A harvest budget that applies to a request: (store key, actor kind, limit per window)."""
 _WINDOW_NAMES = {3600.0: "hour", 86400.0: "day", 60.0: "minute"}
 
 
-class HarvestBudgetSignal:
+class HarvestBudgetSignal(BaseSignal):
     """Refuses a sensitive record to an actor that has already been served its budget.
 
     Only records actually served (2xx) count; they are added after the response. So that
@@ -38,15 +40,17 @@ class HarvestBudgetSignal:
         if facts.route.record_id is None:
             return ()
         actors = facts.actors
-        report.budgets = [
+        budgets = [
             (actor_key(self.prefix, kind, actors[kind], purpose), kind, rate)
             for kind, rate, purpose in self.budgets.get(facts.route.route_class.name, ())
             if kind in actors
         ]
-        return [DistinctCount(key, rate.period, reserve=True) for key, _, rate in report.budgets]
+        report.keep(self, budgets)
+        return [DistinctCount(key, rate.period, reserve=True) for key, _, rate in budgets]
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        for (_, kind, rate), taken in zip(report.budgets, results, strict=True):
+        budgets: list[Budget] = report.kept(self) or []
+        for (_, kind, rate), taken in zip(budgets, results, strict=True):
             assert isinstance(taken, int)
             if taken >= rate.limit:
                 window = _WINDOW_NAMES.get(rate.period, f"{rate.period:g}s")
@@ -59,6 +63,5 @@ class HarvestBudgetSignal:
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         record = facts.route.record_id if 200 <= status < 300 else None
-        return [
-            DistinctAdd(key, record, rate.period, release=True) for key, _, rate in report.budgets
-        ]
+        budgets: list[Budget] = report.kept(self) or []
+        return [DistinctAdd(key, record, rate.period, release=True) for key, _, rate in budgets]

@@ -14,16 +14,20 @@ from collections.abc import Sequence
 
 from guard.config import GuardConfig
 from guard.facts import Facts
-from guard.signals.base import Report
+from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.rate_limit import RateRule
 from guard.signals.strikes import Strike
 from guard.store.base import Op, RateHit, RateState, Result, ValueGet, ValuePut, actor_key
 
 SURGE_HOLD = 600.0
+SURGE: Evidence[bool] = Evidence("newcomer_surge")
+"""Whether newcomers are reading records faster than the ``newcomer`` rate (or were lately)."""
 
 
-class NewcomerSurgeSignal:
+class NewcomerSurgeSignal(BaseSignal):
     """Counts record reads by newcomers sitewide and keeps the surge state in the store."""
+
+    provides = (SURGE,)
 
     def __init__(self, config: GuardConfig) -> None:
         prefix = config.key_prefix
@@ -47,10 +51,10 @@ class NewcomerSurgeSignal:
         state, surge = results
         exceeded = isinstance(state, RateState) and not state.allowed
         recent = isinstance(surge, Strike) and facts.now - surge.at < SURGE_HOLD
-        report.newcomer_surge = exceeded or recent
-        report.newcomer_exceeded = exceeded
+        report.publish(SURGE, exceeded or recent)
+        report.keep(self, exceeded)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        if not report.newcomer_exceeded:
+        if not report.kept(self):
             return ()
         return (ValuePut(self.surge_key, Strike(facts.now), SURGE_HOLD),)

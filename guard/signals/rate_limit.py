@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 from guard.config import GuardConfig, Rate
 from guard.facts import Facts
-from guard.signals.base import Report
+from guard.signals.base import BaseSignal, Evidence, Report
 from guard.store.base import Op, RateHit, RateState, Result, actor_key
 from guard.types import Action, ActorKind
+
+RATE_POLICIES: Evidence[tuple[str, ...]] = Evidence("rate_policies")
+"""The ``RateLimit-Policy`` items of the limits that applied to the request."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class RateRule:
         return cls(kind, rate, f"r:{name}", f'"{label}";q={rate.limit};w={math.ceil(rate.period)}')
 
 
-class RateLimitSignal:
+class RateLimitSignal(BaseSignal):
     """Spends one unit from every limit that applies to the request's route class.
 
     A rule applies when the request has that actor (no identity, no identity limit).
@@ -36,6 +39,8 @@ class RateLimitSignal:
     The ``newcomer`` rate is not a limit on anyone: see
     :class:`~guard.signals.newcomer.NewcomerSurgeSignal`.
     """
+
+    provides = (RATE_POLICIES,)
 
     def __init__(self, config: GuardConfig) -> None:
         self.prefix = config.key_prefix
@@ -54,7 +59,7 @@ class RateLimitSignal:
         rules = [r for r in self.rules.get(facts.route.route_class.name, ()) if r.kind in actors]
         if facts.agent.kind == "declared_bot":
             rules.append(self.bot_rule)
-        report.rate_rules = rules
+        report.keep(self, rules)
         return [
             RateHit(
                 actor_key(self.prefix, r.kind, actors[r.kind], r.purpose),
@@ -65,9 +70,10 @@ class RateLimitSignal:
         ]
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        for rule, state in zip(report.rate_rules, results, strict=True):
+        rules: list[RateRule] = report.kept(self) or []
+        report.publish(RATE_POLICIES, tuple(rule.policy for rule in rules))
+        for rule, state in zip(rules, results, strict=True):
             assert isinstance(state, RateState)
-            report.rate_policies.append(rule.policy)
             if not state.allowed:
                 report.add(
                     f"rate_limit:{rule.kind}",
@@ -76,6 +82,3 @@ class RateLimitSignal:
                     retry_after=state.retry_after,
                     policy=rule.policy,
                 )
-
-    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        return ()

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Self
 
 from guard.facts import Facts
-from guard.scoring import combine
-from guard.signals.base import Report
+from guard.policy import Policy
+from guard.signals.base import BaseSignal, Report
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 from guard.types import Action
 
@@ -41,19 +41,19 @@ class Strike:
         return cls(_LAYOUT.unpack(data)[0])
 
 
-class AddressStrikeSignal:
+class AddressStrikeSignal(BaseSignal):
     """Marks an address for an hour when a request from it is blocked on its own evidence
     (score at or above ``block``, not a budget or rate limit), and reports the mark on its
     later requests for records.
 
     Args:
         prefix: the store key prefix.
-        block: the policy's block threshold.
+        policy: the live policy (its block threshold and weights, read at each request).
     """
 
-    def __init__(self, prefix: str, block: float) -> None:
+    def __init__(self, prefix: str, policy: Policy) -> None:
         self.prefix = prefix
-        self.block = block
+        self.policy = policy
 
     def _key(self, facts: Facts) -> str:
         return actor_key(self.prefix, "ip", facts.actors["ip"], "s")
@@ -71,10 +71,10 @@ class AddressStrikeSignal:
         if status != 403 or not facts.route.route_class.sensitive or facts.client_ip is None:
             return ()
         own = [
-            f.weight
+            f
             for f in report.findings
             if f.action is Action.ALLOW and not f.reason.startswith(_NOT_OWN_EVIDENCE)
         ]
-        if combine(own) < self.block:
+        if self.policy.combined(own) < self.policy.thresholds.block:
             return ()
         return (ValuePut(self._key(facts), Strike(facts.now), STRIKE_TTL),)

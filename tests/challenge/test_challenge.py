@@ -11,7 +11,9 @@ import pytest
 
 from guard.challenge import CLEARANCE_COOKIE, VERIFY_PATH, Challenges, _decode_path
 from guard.challenge.work import leading_zero_bits, solve, solves
+from guard.config import Thresholds
 from guard.middleware import GuardMiddleware
+from guard.policy import Policy
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
 from tests.conftest import GuardedFactory
 
@@ -73,7 +75,7 @@ async def test_gray_browsers_get_an_accessible_page_and_apis_json(guarded: Guard
     )
     assert api.status == 429
     assert json.loads(api.text)["error"] == "too_many_requests"
-    assert app.challenges.stats.issued == 1
+    assert app.guard.challenges.stats.issued == 1
 
 
 async def test_a_solution_returns_to_the_url_with_a_clearance(guarded: GuardedFactory) -> None:
@@ -91,7 +93,7 @@ async def test_a_solution_returns_to_the_url_with_a_clearance(guarded: GuardedFa
         app, "/resume/100007", headers={**COPIED, "cookie": cookie}, client=HOME
     )
     assert served.status == 200
-    assert (app.challenges.stats.passed, app.challenges.stats.failed) == (1, 0)
+    assert (app.guard.challenges.stats.passed, app.guard.challenges.stats.failed) == (1, 0)
 
 
 async def test_without_solving_there_is_no_way_past(guarded: GuardedFactory) -> None:
@@ -103,7 +105,7 @@ async def test_without_solving_there_is_no_way_past(guarded: GuardedFactory) -> 
     wrong = next(n for n in range(1000) if not solves(token, n, 8))
     assert (await answer(app, token, wrong)).status == 403
     assert (await answer(app, "not-a-token", 0)).status == 403
-    assert app.challenges.stats.failed == 2
+    assert app.guard.challenges.stats.failed == 2
 
 
 async def test_tokens_are_single_use_and_expire(
@@ -203,7 +205,7 @@ async def test_clearance_does_not_lift_budgets(guarded: GuardedFactory) -> None:
 def test_difficulty_rises_with_the_score() -> None:
     """One more bit of work per 0.1 of score above gray, at most four."""
     challenges = Challenges.__new__(Challenges)
-    challenges.difficulty, challenges.gray = 16, 0.6
+    challenges.difficulty, challenges.policy = 16, Policy("enforce", Thresholds(gray=0.6))
     assert [challenges.difficulty_for(s) for s in (0.6, 0.75, 0.89, 1.0)] == [16, 17, 18, 20]
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from guard.demo import create_demo_app
+from guard.demo.app import create_demo_app
 from guard.demo.data import FIRST_RESUME_ID, ResumeStore, make_jobs, make_resume
 from guard.demo.session import SessionSigner
 

@@ -78,7 +78,7 @@ def test_a_challenged_browser_solves_it_and_reaches_the_resume(
         assets = {path: s for path, s in statuses.items() if path.startswith("/static/")}
         assert assets
         assert set(assets.values()) <= {200, 304}
-        assert app.challenges.stats.passed == 1
+        assert app.guard.challenges.stats.passed == 1
         print(f"challenge solved and resume shown in {seconds:.2f} s")
         page.close()
 
@@ -107,4 +107,4 @@ def test_a_person_browsing_normally_is_never_challenged(
         page.close()
     assert statuses
     assert all(status < 400 for status in statuses), statuses
-    assert app.challenges.stats.issued == 0
+    assert app.guard.challenges.stats.issued == 0

@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from guard import GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.testing import ManualClock, chrome_headers, live_server
 from guard.testing.redis import RedisClusterProcess
 from tests.conftest import SECRET
@@ -102,7 +103,7 @@ def test_alternating_scraper_is_stopped_as_fast_as_on_one_worker(
 def test_the_guard_on_a_redis_cluster(redis_cluster: RedisClusterProcess) -> None:
     """On a 3-master cluster a scraper is stopped and a budget holds across actors' slots."""
     clock = ManualClock()
-    config = GuardConfig.from_mapping(
+    config = demo_config(
         {
             "secret": SECRET,
             "store": f"{redis_cluster.url}?timeout=1",

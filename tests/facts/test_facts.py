@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import MAX_HEADER_VALUE, FactExtractor
 from guard.facts.fingerprint import hash_identity
+from guard.signing import Signer
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 NOW = 1_800_000_000.0
@@ -43,7 +43,7 @@ def make_scope(
 
 def make_extractor(mapping: Mapping[str, Any] | None = None) -> FactExtractor:
     """An extractor over a config built from ``mapping`` with a fixed signing key."""
-    return FactExtractor(GuardConfig.from_mapping(mapping or {}), CookieSigner(SECRET, 3600.0))
+    return FactExtractor(demo_config(mapping or {}), Signer(SECRET, max_age=3600.0))
 
 
 def browser_headers(*extra: tuple[bytes, bytes]) -> RawHeaders:
@@ -178,9 +178,9 @@ def test_duplicate_cookie_headers_are_joined() -> None:
 def test_tracked_only_for_valid_cookie_from_same_signer() -> None:
     """The tracked flag needs a guard cookie issued by this signer and not yet expired."""
     extractor = make_extractor()
-    good = CookieSigner(SECRET, 3600.0).issue(NOW - 60)
-    stranger = CookieSigner(b"another-secret-another-secret!!!", 3600.0).issue(NOW - 60)
-    expired = CookieSigner(SECRET, 3600.0).issue(NOW - 7200)
+    good = Signer(SECRET, max_age=3600.0).issue(NOW - 60)
+    stranger = Signer(b"another-secret-another-secret!!!", max_age=3600.0).issue(NOW - 60)
+    expired = Signer(SECRET, max_age=3600.0).issue(NOW - 7200)
 
     def tracked(value: str, name: str = "__guard") -> bool:
         header = (b"cookie", f"x=1; {name}={value}".encode())
@@ -195,14 +195,14 @@ def test_tracked_only_for_valid_cookie_from_same_signer() -> None:
 
 def test_tracked_cookie_in_second_cookie_header() -> None:
     """A guard cookie sent in a second Cookie header still counts."""
-    value = CookieSigner(SECRET, 3600.0).issue(NOW)
+    value = Signer(SECRET, max_age=3600.0).issue(NOW)
     headers = [(b"cookie", b"a=1"), (b"cookie", f"__guard={value}".encode())]
     assert make_extractor().extract(make_scope(headers), NOW).tracked
 
 
 def test_custom_tracking_cookie_name() -> None:
     """The tracking cookie's name comes from the config."""
-    value = CookieSigner(SECRET, 3600.0).issue(NOW)
+    value = Signer(SECRET, max_age=3600.0).issue(NOW)
     extractor = make_extractor({"tracking_cookie": "seen"})
     headers = [(b"cookie", f"seen={value}".encode())]
     assert extractor.extract(make_scope(headers), NOW).tracked
@@ -242,8 +242,8 @@ def test_identity_is_shared_across_addresses() -> None:
 
 def test_identity_cookie_name_and_custom_extractor() -> None:
     """The identity cookie name is configurable and an identity function replaces it."""
-    config = GuardConfig.from_mapping({"identity_cookie": "sid"})
-    signer = CookieSigner(SECRET)
+    config = demo_config({"identity_cookie": "sid"})
+    signer = Signer(SECRET)
     headers = [(b"cookie", b"sid=abc"), (b"x-api-key", b"key-1")]
     by_cookie = FactExtractor(config, signer).extract(make_scope(headers), NOW)
     assert by_cookie.actors["identity"] == hash_identity("abc", SECRET)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from guard.config import GuardConfig, RouteClass
+from guard.config import RouteClass
+from guard.demo.config import demo_config
 from guard.facts.routes import RouteMatcher
 
 RECORDS = RouteClass("records", ("/resume/{id}", "/api/resumes/{id}"), sensitive=True)
@@ -72,7 +73,7 @@ def test_trailing_star_matches_any_rest(matcher: RouteMatcher, path: str) -> Non
     assert match.record_id is None
 
 
-@pytest.mark.parametrize("path", ["/static", "/statics/app.css", "/favicon.ico.bak"])
+@pytest.mark.parametrize("path", ["/static", "/statics/app", "/favicon.ico.bak"])
 def test_star_and_literal_templates_are_anchored(matcher: RouteMatcher, path: str) -> None:
     """Prefixes and literals match whole paths only."""
     assert matcher.match(path).route_class is not STATIC
@@ -123,15 +124,15 @@ def test_first_match_wins() -> None:
 
 def test_configured_catch_all_is_used_instead_of_builtin() -> None:
     """The config's own '*' class (with its rates) is the catch-all."""
-    routes = GuardConfig.from_mapping({}).routes
+    routes = demo_config({}).routes
     match = RouteMatcher(routes).match("/jobs?page=2")
     assert match.route_class is routes[-1]
     assert "ip" in match.route_class.rates
 
 
-def test_default_config_routes() -> None:
-    """The shipped config maps record pages, API records and static assets."""
-    matcher = RouteMatcher(GuardConfig.from_mapping({}).routes)
+def test_demo_config_routes() -> None:
+    """The demo's config maps record pages, API records and static assets."""
+    matcher = RouteMatcher(demo_config({}).routes)
     assert matcher.match("/resume/100000").record_id == "100000"
     assert matcher.match("/api/resumes/100000").record_id == "100000"
     assert matcher.match("/static/site.css").route_class.static
@@ -152,3 +153,51 @@ def test_path_with_newline_falls_to_the_catch_all(matcher: RouteMatcher) -> None
 def test_star_rest_may_contain_newline(matcher: RouteMatcher) -> None:
     """A trailing `*` matches a rest that contains a newline."""
     assert matcher.match("/static/a\nb.css").route_class is STATIC
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/presentations/2014/deck/images/slide-12.png",
+        "/assets/app.3f9a.JS",
+        "/fonts/inter.woff2",
+        "/media/intro.mp4",
+    ],
+)
+def test_assets_are_recognised_by_file_type(matcher: RouteMatcher, path: str) -> None:
+    """A path only the catch-all claims is a static asset when its file type is one pages
+    load, wherever the site keeps it."""
+    match = matcher.match(path)
+    assert match.route_class is STATIC
+    assert match.record_id is None
+
+
+@pytest.mark.parametrize("path", ["/resume/123.png", "/people/7.css/contact"])
+def test_declared_classes_win_over_file_type(matcher: RouteMatcher, path: str) -> None:
+    """A record (or any declared class) whose path looks like a file stays what it is."""
+    assert not matcher.match(path).route_class.static
+
+
+@pytest.mark.parametrize("path", ["/report.pdf", "/feed.xml", "/index.html", "/a.png/b"])
+def test_documents_are_not_assets(matcher: RouteMatcher, path: str) -> None:
+    """Documents people open (PDF, HTML, feeds) and paths that only contain a dot are not."""
+    assert matcher.match(path).route_class.name == "default"
+
+
+@pytest.mark.parametrize(
+    ("dest", "static"),
+    [("image", True), ("style", True), ("font", True), ("document", False), (None, False)],
+)
+def test_sec_fetch_dest_marks_catch_all_assets(
+    matcher: RouteMatcher, dest: str | None, static: bool
+) -> None:
+    """A browser's Sec-Fetch-Dest of a subresource makes a catch-all path an asset; a
+    document or no header leaves it a page; a declared record never becomes one."""
+    assert matcher.as_asset(matcher.match("/thumbs/42"), dest).route_class.static is static
+    assert not matcher.as_asset(matcher.match("/resume/42"), "image").route_class.static
+
+
+def test_a_config_without_a_static_class_still_has_one_for_assets() -> None:
+    """Assets get a static class even when the routes declare none."""
+    matcher = RouteMatcher([RECORDS])
+    assert matcher.match("/logo.svg").route_class.static

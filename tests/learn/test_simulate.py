@@ -14,9 +14,8 @@ from collections.abc import Iterable
 import httpx
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
 from guard.demo.app import ROBOTS_TXT, create_demo_app
+from guard.demo.config import demo_config
 from guard.demo.data import FIRST_RESUME_ID
 from guard.facts import FactExtractor
 from guard.learn.events import Event
@@ -31,10 +30,11 @@ from guard.learn.simulate import (
 from guard.learn.visits import ASSET_MAX_AGE, DEMO_SEED, PAGE_ASSETS, RESUME_ASSETS, Site
 from guard.signals.base import Report
 from guard.signals.headers import HeaderSignal
+from guard.signing import Signer
 
 SPEC = default_spec(seed=11, scale=0.05)
 SMALL = SimulationSpec(seed=3, counts=dict.fromkeys(FAMILIES, 2), resumes=2000)
-EXTRACTOR = FactExtractor(GuardConfig.from_mapping({}), CookieSigner(b"k" * 32))
+EXTRACTOR = FactExtractor(demo_config({}), Signer(b"k" * 32))
 DISALLOWED = tuple(line.split(": ", 1)[1] for line in ROBOTS_TXT.splitlines() if "Disallow" in line)
 _RECORD = re.compile(r"/resume/(\d+)")
 

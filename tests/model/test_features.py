@@ -8,19 +8,19 @@ from collections.abc import Mapping
 
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.model.features import FEATURES, INDEX, features
 from guard.signals.base import Report
-from guard.signals.behaviour import BehaviourSignal
+from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.profile import ClientProfile
+from guard.signing import Signer
 from guard.testing import chrome_headers
 
 NOW = 1_800_000_000.0  # 08:00 UTC: daytime on the site's clock
 HOST = "jobs.example"
-CONFIG = GuardConfig.from_mapping({})
-SIGNER = CookieSigner(b"0123456789abcdef0123456789abcdef", 3600.0)
+CONFIG = demo_config({})
+SIGNER = Signer(b"0123456789abcdef0123456789abcdef", max_age=3600.0)
 EXTRACTOR = FactExtractor(CONFIG, SIGNER)
 UA_FLAGS = ("ua_browser", "ua_declared_bot", "ua_automation", "ua_other")
 
@@ -34,7 +34,10 @@ class Client:
     ) -> None:
         self.headers = dict(chrome_headers() if headers is None else headers)
         self.signal = BehaviourSignal(
-            CONFIG.key_prefix, CONFIG.honeypot_paths, CONFIG.robots_disallow, cookies_tracked
+            CONFIG.key_prefix,
+            CONFIG.honeypot_paths,
+            CONFIG.robots_disallow,
+            lambda: cookies_tracked,
         )
         self.cookies_tracked = cookies_tracked
         self.profile: ClientProfile | None = None
@@ -59,9 +62,10 @@ class Client:
         facts = EXTRACTOR.extract(scope, self.now)
         report = Report()
         self.signal.judge(facts, [self.profile], report)
-        assert report.profile is not None
-        self.profile = report.profile
-        return facts, report.profile, report
+        profile = report.read(PROFILE)
+        assert profile is not None
+        self.profile = profile
+        return facts, profile, report
 
     def vector(
         self, path: str, after: float = 5.0, method: str = "GET", **extra: str

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from guard import GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.observe.decision_log import DecisionLog
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from tests.conftest import SECRET
@@ -23,7 +24,7 @@ async def test_refusals_are_logged_with_reasons_and_actors() -> None:
     stream = io.StringIO()
     app = GuardMiddleware(
         create_demo_app(100),
-        GuardConfig.from_mapping({"secret": SECRET, "model": "off"}),
+        demo_config({"secret": SECRET, "model": "off"}),
         decision_log=DecisionLog(stream),
     )
     await call_asgi(app, "/resume/100007", headers=BOT, client=("203.0.113.8", 1))
@@ -42,7 +43,7 @@ async def test_ips_can_be_hashed() -> None:
     stream = io.StringIO()
     app = GuardMiddleware(
         create_demo_app(100),
-        GuardConfig.from_mapping({"secret": SECRET}),
+        demo_config({"secret": SECRET}),
         decision_log=DecisionLog(stream, hash_ips=True, secret=b"k" * 32),
     )
     for _ in range(2):
@@ -60,7 +61,7 @@ async def test_plain_allows_are_sampled() -> None:
         clock = ManualClock()
         app = GuardMiddleware(
             create_demo_app(100),
-            GuardConfig.from_mapping({"secret": SECRET}),
+            demo_config({"secret": SECRET}),
             decision_log=DecisionLog(stream, allow_sample=sample),
             clock=clock,
         )
@@ -73,8 +74,8 @@ async def test_plain_allows_are_sampled() -> None:
 async def test_config_path_writes_a_file(tmp_path: Path) -> None:
     """decision_log in the config appends to that file; aclose flushes and closes it."""
     path = tmp_path / "decisions.jsonl"
-    config = GuardConfig.from_mapping({"secret": SECRET, "decision_log": str(path)})
+    config = demo_config({"secret": SECRET, "decision_log": str(path)})
     app = GuardMiddleware(create_demo_app(100), config)
     await call_asgi(app, "/resume/100001", headers=BOT)
-    await app.aclose()
+    await app.guard.aclose()
     assert json.loads(path.read_text().splitlines()[0])["action"] == "block"

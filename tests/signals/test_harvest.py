@@ -8,7 +8,8 @@ import json
 import pytest
 from starlette.responses import PlainTextResponse
 
-from guard import GuardConfig, GuardMiddleware
+from guard import GuardMiddleware
+from guard.demo.config import demo_config
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.types import Receive, Scope, Send
 from tests.conftest import SECRET, GuardedFactory
@@ -87,7 +88,7 @@ async def slow_record_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def test_concurrent_requests_cannot_overshoot_the_budget(clock: ManualClock) -> None:
     """Fifty records requested at once against a budget of ten: exactly ten are served."""
-    config = GuardConfig.from_mapping({"secret": SECRET, **budget("10/hour")})
+    config = demo_config({"secret": SECRET, **budget("10/hour")})
     app = GuardMiddleware(slow_record_app, config, clock=clock)
     replies = await asyncio.gather(
         *(call_asgi(app, f"/resume/{100100 + n * 7}", headers=chrome_headers()) for n in range(50))

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.signals.base import Report
 from guard.signals.headers import HeaderSignal
+from guard.signing import Signer
 from guard.testing import chrome_headers
 
 NOW = 1_800_000_000.0
-EXTRACTOR = FactExtractor(GuardConfig.from_mapping({}), CookieSigner(b"k" * 32))
+EXTRACTOR = FactExtractor(demo_config({}), Signer(b"k" * 32))
 
 CHROME_WIN = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

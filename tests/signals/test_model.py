@@ -11,20 +11,23 @@ from typing import Any
 
 import pytest
 
-from guard.config import GuardConfig, Thresholds
-from guard.cookies import CookieSigner
+from guard.config import Thresholds
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.model.runtime import Model, model_from_dict
+from guard.policy import Policy
 from guard.signals.base import Report
-from guard.signals.behaviour import BehaviourSignal
+from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.model import BELOW_BLOCK, MIN_WEIGHT, ModelSignal, model_signal
 from guard.signals.profile import ClientProfile
+from guard.signing import Signer
 from guard.testing import chrome_headers
 
 NOW = 1_800_000_000.0
-CONFIG = GuardConfig.from_mapping({})
-EXTRACTOR = FactExtractor(CONFIG, CookieSigner(b"0123456789abcdef0123456789abcdef", 3600.0))
-POLICY = Thresholds()  # gray 0.6, block 0.9
+CONFIG = demo_config({})
+EXTRACTOR = FactExtractor(CONFIG, Signer(b"0123456789abcdef0123456789abcdef", max_age=3600.0))
+POLICY = Policy("enforce", Thresholds())  # gray 0.6, block 0.9
+SHADOW = Policy("shadow", Thresholds())
 
 
 def linear_document(
@@ -71,7 +74,10 @@ def visit(
     """One client requests ``paths``; the facts and report (with the real profile kept by
     BehaviourSignal) of the last request."""
     behaviour = BehaviourSignal(
-        CONFIG.key_prefix, CONFIG.honeypot_paths, CONFIG.robots_disallow, cookies_tracked=True
+        CONFIG.key_prefix,
+        CONFIG.honeypot_paths,
+        CONFIG.robots_disallow,
+        cookies_tracked=lambda: True,
     )
     profile: ClientProfile | None = None
     sent = {"host": "jobs.example", **(headers or chrome_headers())}
@@ -81,7 +87,7 @@ def visit(
         facts = EXTRACTOR.extract(scope, NOW + n * gap)
         report = Report()
         behaviour.judge(facts, [profile], report)
-        profile = report.profile
+        profile = report.read(PROFILE)
     return facts, report
 
 
@@ -111,7 +117,7 @@ def test_weight_maps_model_thresholds_onto_the_policys(
     anything above) just under the policy's block, and zero weighs zero: alone, the model
     challenges but never blocks."""
     challenge, block = model_thresholds
-    signal = ModelSignal(linear_model({}, 0.0, challenge, block), policy, cookies_tracked=True)
+    signal = ModelSignal(linear_model({}, 0.0, challenge, block), Policy("enforce", policy))
     top = policy.block - BELOW_BLOCK
     assert signal.weight(0.0) == 0.0
     assert signal.weight(challenge) == pytest.approx(policy.gray)
@@ -126,7 +132,7 @@ def test_weight_is_monotone_and_within_zero_and_one(
 ) -> None:
     """Over a grid of probabilities the weight never falls and stays in [0, 1]."""
     challenge, block = model_thresholds
-    signal = ModelSignal(linear_model({}, 0.0, challenge, block), policy, cookies_tracked=True)
+    signal = ModelSignal(linear_model({}, 0.0, challenge, block), Policy("enforce", policy))
     weights = [signal.weight(p) for p in GRID]
     assert all(0.0 <= w <= 1.0 for w in weights)
     assert all(a <= b for a, b in itertools.pairwise(weights))
@@ -137,10 +143,10 @@ def test_weight_is_monotone_and_within_zero_and_one(
 def test_weight_with_equal_model_thresholds_steps_from_gray_to_block() -> None:
     """A model whose challenge and block thresholds coincide jumps from gray to just under
     block there, and stays."""
-    signal = ModelSignal(linear_model({}, 0.0, 0.7, 0.7), POLICY, cookies_tracked=True)
-    assert signal.weight(0.7 - 1e-9) == pytest.approx(POLICY.gray)
-    assert signal.weight(0.7) == pytest.approx(POLICY.block - BELOW_BLOCK)
-    assert signal.weight(0.85) == pytest.approx(POLICY.block - BELOW_BLOCK)
+    signal = ModelSignal(linear_model({}, 0.0, 0.7, 0.7), POLICY)
+    assert signal.weight(0.7 - 1e-9) == pytest.approx(POLICY.thresholds.gray)
+    assert signal.weight(0.7) == pytest.approx(POLICY.thresholds.block - BELOW_BLOCK)
+    assert signal.weight(0.85) == pytest.approx(POLICY.thresholds.block - BELOW_BLOCK)
 
 
 # -- judge ----------------------------------------------------------------------------------
@@ -149,7 +155,7 @@ def test_weight_with_equal_model_thresholds_steps_from_gray_to_block() -> None:
 def test_static_assets_get_no_model_finding() -> None:
     """An asset request is never scored, however sure the model is."""
     facts, report = visit(["/", "/static/css/site.css"])
-    ModelSignal(constant_model(0.999), POLICY, cookies_tracked=True).judge(facts, [], report)
+    ModelSignal(constant_model(0.999), POLICY).judge(facts, [], report)
     assert model_findings(report) == []
 
 
@@ -157,14 +163,14 @@ def test_without_a_profile_there_is_no_model_finding() -> None:
     """With no behaviour profile in the report (the behaviour signal did not run), no score."""
     facts, _ = visit(["/resume/100001"])
     report = Report()
-    ModelSignal(constant_model(0.999), POLICY, cookies_tracked=True).judge(facts, [], report)
+    ModelSignal(constant_model(0.999), POLICY).judge(facts, [], report)
     assert report.findings == []
 
 
 @pytest.mark.parametrize("probability", [1e-6, 0.01, 0.07])
 def test_low_scores_add_no_finding(probability: float) -> None:
     """Probabilities whose weight is under MIN_WEIGHT add nothing."""
-    signal = ModelSignal(constant_model(probability), POLICY, cookies_tracked=True)
+    signal = ModelSignal(constant_model(probability), POLICY)
     assert signal.weight(probability) < MIN_WEIGHT
     facts, report = visit(["/resume/100001"])
     signal.judge(facts, [], report)
@@ -174,13 +180,13 @@ def test_low_scores_add_no_finding(probability: float) -> None:
 @pytest.mark.parametrize("probability", [0.09, 0.3, 0.49])
 def test_scores_below_gray_add_a_plain_model_finding(probability: float) -> None:
     """A weight from MIN_WEIGHT up to the gray threshold is the finding 'model' alone."""
-    signal = ModelSignal(constant_model(probability), POLICY, cookies_tracked=True)
+    signal = ModelSignal(constant_model(probability), POLICY)
     facts, report = visit(["/resume/100001"])
     signal.judge(facts, [], report)
     [(reason, weight)] = model_findings(report)
     assert reason == "model"
-    assert weight == pytest.approx(POLICY.gray * probability / 0.5)
-    assert MIN_WEIGHT <= weight < POLICY.gray
+    assert weight == pytest.approx(POLICY.thresholds.gray * probability / 0.5)
+    assert MIN_WEIGHT <= weight < POLICY.thresholds.gray
 
 
 def test_a_score_at_gray_names_the_features() -> None:
@@ -188,31 +194,31 @@ def test_a_score_at_gray_names_the_features() -> None:
     features that raised it."""
     model = linear_model({"is_record": 2.0}, -2.0)
     facts, report = visit(["/resume/100001"])
-    ModelSignal(model, POLICY, cookies_tracked=True).judge(facts, [], report)
+    ModelSignal(model, POLICY).judge(facts, [], report)
     [(reason, weight)] = model_findings(report)
     assert reason == "model:is_record"
-    assert weight == pytest.approx(POLICY.gray)
+    assert weight == pytest.approx(POLICY.thresholds.gray)
 
 
 def test_a_high_score_names_features_strongest_first() -> None:
     """Above gray the finding is 'model:' with the pushing features joined by '+', strongest
     first, and the weight on the policy's scale."""
     model = linear_model({"is_record": 1.0, "record_share": 3.0, "statics_per_page": 2.0}, -1.0)
-    signal = ModelSignal(model, POLICY, cookies_tracked=True)
+    signal = ModelSignal(model, POLICY)
     facts, report = visit([f"/resume/{100001 + n}" for n in range(6)])
     signal.judge(facts, [], report)
     probability = 1 / (1 + math.exp(-(1.0 + 3.0 - 1.0)))
     [(reason, weight)] = model_findings(report)
     assert reason == "model:record_share+is_record"
     assert weight == pytest.approx(signal.weight(probability))
-    assert weight >= POLICY.gray
+    assert weight >= POLICY.thresholds.gray
 
 
 def test_the_model_reads_the_real_profile() -> None:
     """The same model scores a client by its behaviour: a sequential reader is named, a
     client on its first listing page is not."""
     model = linear_model({"sequential_share": 6.0, "record_share": 2.0}, -5.0)
-    signal = ModelSignal(model, POLICY, cookies_tracked=True)
+    signal = ModelSignal(model, POLICY)
     facts, report = visit([f"/resume/{100001 + n}" for n in range(8)])
     signal.judge(facts, [], report)
     assert [reason for reason, _ in model_findings(report)] == [
@@ -230,10 +236,10 @@ def test_untracked_cookies_do_not_count_against_a_client() -> None:
     document["estimator"]["mean"] = [1.0]  # z = -3 - 6 * (cookie_share - 1)
     model = model_from_dict(document)
     facts, report = visit([f"/resume/{100001 + 3 * n}" for n in range(5)])
-    ModelSignal(model, POLICY, cookies_tracked=True).judge(facts, [], report)
+    ModelSignal(model, POLICY).judge(facts, [], report)
     assert [reason for reason, _ in model_findings(report)] == ["model:cookie_share"]
     facts, report = visit([f"/resume/{100001 + 3 * n}" for n in range(5)])
-    ModelSignal(model, POLICY, cookies_tracked=False).judge(facts, [], report)
+    ModelSignal(model, SHADOW).judge(facts, [], report)
     assert model_findings(report) == []
 
 
@@ -243,7 +249,7 @@ def test_untracked_cookies_do_not_count_against_a_client() -> None:
 def test_model_off_gives_no_signal_and_no_error(caplog: pytest.LogCaptureFixture) -> None:
     """model = "off" turns the model off quietly."""
     with caplog.at_level(logging.DEBUG, logger="guard"):
-        assert model_signal(GuardConfig.from_mapping({"model": "off"})) is None
+        assert model_signal(demo_config({"model": "off"}), Policy("enforce")) is None
     assert caplog.records == []
 
 
@@ -260,7 +266,7 @@ def test_a_bad_model_file_gives_no_signal_and_logs_an_error(
     path = tmp_path / "behaviour.json"
     path.write_text(content, encoding="utf-8")
     with caplog.at_level(logging.DEBUG, logger="guard"):
-        assert model_signal(GuardConfig.from_mapping({"model": str(path)})) is None
+        assert model_signal(demo_config({"model": str(path)}), Policy("enforce")) is None
     [record] = caplog.records
     assert record.levelno == logging.ERROR
     assert record.name == "guard"
@@ -274,7 +280,7 @@ def test_a_missing_model_file_gives_no_signal_and_logs_an_error(
     """A model path with no file behind it logs an ERROR and gives no signal."""
     path = tmp_path / "absent.json"
     with caplog.at_level(logging.DEBUG, logger="guard"):
-        assert model_signal(GuardConfig.from_mapping({"model": str(path)})) is None
+        assert model_signal(demo_config({"model": str(path)}), Policy("enforce")) is None
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
     assert str(path) in caplog.records[0].getMessage()
 
@@ -287,14 +293,14 @@ def test_a_good_model_file_gives_a_configured_signal(
     when the guard enforces."""
     path = tmp_path / "behaviour.json"
     path.write_text(json.dumps(linear_document({"rate_10s": 1.0}, 0.0, 0.4, 0.8)), "utf-8")
-    config = GuardConfig.from_mapping(
+    config = demo_config(
         {"model": str(path), "mode": mode, "thresholds": {"gray": 0.5, "block": 0.85}}
     )
     with caplog.at_level(logging.DEBUG, logger="guard"):
-        signal = model_signal(config)
+        signal = model_signal(config, Policy(config.mode, config.thresholds))
     assert caplog.records == []
     assert signal is not None
     assert signal.model.features == ("rate_10s",)
     assert (signal.model.challenge, signal.model.block) == (0.4, 0.8)
-    assert signal.thresholds == config.thresholds
-    assert signal.cookies_tracked is tracked
+    assert signal.policy.thresholds == config.thresholds
+    assert signal.policy.enforced is tracked

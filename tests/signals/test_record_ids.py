@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.signals.base import Report
-from guard.signals.behaviour import BehaviourSignal
+from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.profile import ClientProfile
+from guard.signing import Signer
 
 T0 = 1_800_000_000.0
-CONFIG = GuardConfig.from_mapping({})
-EXTRACTOR = FactExtractor(CONFIG, CookieSigner(b"k" * 32))
+CONFIG = demo_config({})
+EXTRACTOR = FactExtractor(CONFIG, Signer(b"k" * 32))
 
 
 def facts_for(path: str, now: float = T0, user_agent: str = "curl/8.5.0") -> Facts:
@@ -32,7 +32,10 @@ def facts_for(path: str, now: float = T0, user_agent: str = "curl/8.5.0") -> Fac
 def signal() -> BehaviourSignal:
     """The behaviour signal as the default config builds it."""
     return BehaviourSignal(
-        CONFIG.key_prefix, CONFIG.honeypot_paths, CONFIG.robots_disallow, cookies_tracked=True
+        CONFIG.key_prefix,
+        CONFIG.honeypot_paths,
+        CONFIG.robots_disallow,
+        cookies_tracked=lambda: True,
     )
 
 
@@ -46,9 +49,10 @@ def judge(facts: Facts, profile: ClientProfile | None = None) -> Report:
 def test_record_id_feeds_the_profile() -> None:
     """A numeric record id is counted and remembered."""
     report = judge(facts_for("/resume/123"))
-    assert report.profile is not None
-    assert report.profile.records == 1
-    assert report.profile.last_record == 123
+    profile = report.read(PROFILE)
+    assert profile is not None
+    assert profile.records == 1
+    assert profile.last_record == 123
 
 
 def test_sequential_walk_is_reported() -> None:
@@ -70,20 +74,23 @@ def test_honeypot_is_reported() -> None:
 def test_non_numeric_record_id_is_not_a_number() -> None:
     """A slug record id is counted as a document but not as a numbered record."""
     report = judge(facts_for("/resume/abc"))
-    assert report.profile is not None
-    assert report.profile.records == 0
+    profile = report.read(PROFILE)
+    assert profile is not None
+    assert profile.records == 0
 
 
 @pytest.mark.parametrize("record", ["\u00b2", "9" * 4301])
 def test_odd_record_ids_do_not_raise(record: str) -> None:
     """Record ids that are not plain ASCII numbers are simply not numbers."""
     report = judge(facts_for(f"/resume/{record}"))
-    assert report.profile is not None
-    assert report.profile.records == 0
+    profile = report.read(PROFILE)
+    assert profile is not None
+    assert profile.records == 0
 
 
 def test_huge_record_id_still_packs() -> None:
     """A 20-digit record id leaves a profile that can still be packed."""
     report = judge(facts_for("/resume/" + "9" * 20))
-    assert report.profile is not None
-    assert len(report.profile.pack()) == 94
+    profile = report.read(PROFILE)
+    assert profile is not None
+    assert len(profile.pack()) == 94

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from guard.config import GuardConfig
-from guard.cookies import CookieSigner
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor
 from guard.signals.base import Finding, Report
 from guard.signals.user_agent import UserAgentSignal
+from guard.signing import Signer
 from guard.types import Action
 
 NOW = 1_800_000_000.0
-CONFIG = GuardConfig.from_mapping({})
+CONFIG = demo_config({})
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -31,7 +31,7 @@ def findings(path: str, user_agent: bytes | None) -> list[Finding]:
         "headers": headers,
         "client": ("203.0.113.1", 1),
     }
-    facts = FactExtractor(CONFIG, CookieSigner(b"k" * 32)).extract(scope, NOW)
+    facts = FactExtractor(CONFIG, Signer(b"k" * 32)).extract(scope, NOW)
     report = Report()
     UserAgentSignal(CONFIG.robots_disallow).judge(facts, (), report)
     return report.findings

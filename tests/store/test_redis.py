@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from guard import GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.signals.profile import ClientProfile
 from guard.store import redis as redis_store
 from guard.store.base import RateHit, ValueGet, ValuePut
@@ -28,9 +29,7 @@ def guarded_on(server: RedisServer, clock: ManualClock, **settings: object) -> G
     # A roomy timeout: these tests are about what is stored, not how fast (see the outage tests).
     # The model is off: it adds no store operations, and these tests count what is stored.
     store = f"{server.url}?timeout=1"
-    config = GuardConfig.from_mapping(
-        {"secret": SECRET, "store": store, "model": "off", **settings}
-    )
+    config = demo_config({"secret": SECRET, "store": store, "model": "off", **settings})
     return GuardMiddleware(create_demo_app(1000), config, clock=clock)
 
 
@@ -72,7 +71,7 @@ async def test_every_key_has_the_prefix_and_a_ttl(private_redis: RedisServer) ->
     app = guarded_on(private_redis, clock, key_prefix="shop")
     assert set(await browse(app, clock, "198.51.100.7", random.Random(1))) == {200}
     await call_asgi(app, "/resume/100001", headers={"user-agent": "curl/8"})
-    await app.aclose()
+    await app.guard.aclose()
     found = keys(private_redis)
     assert found
     assert all(key.startswith("shop:{") for key in found)
@@ -93,7 +92,7 @@ async def test_one_round_trip_per_request(
     clock = ManualClock()
     app = guarded_on(private_redis, clock, thresholds={"gray": 1.0, "block": 1.0})
     # Hold writes for a minute: every request's writes must then go with the next one's call.
-    app.store.primary.hold_writes = 60.0  # type: ignore[attr-defined]
+    app.guard.store.primary.hold_writes = 60.0  # type: ignore[attr-defined]
     await call_asgi(app, "/jobs", headers=chrome_headers())  # loads the script (NOSCRIPT)
     private_redis.command("CONFIG", "RESETSTAT")
     requests = 25
@@ -101,7 +100,7 @@ async def test_one_round_trip_per_request(
         clock.advance(7)
         reply = await call_asgi(app, f"/resume/{100000 + n * 13}", headers=chrome_headers())
         assert reply.status == 200
-    await app.aclose()
+    await app.guard.aclose()
     stats = private_redis.command("INFO", "commandstats")
     calls = {m[0]: int(m[1]) for m in re.findall(r"cmdstat_(\w+):calls=(\d+)", stats)}
     assert calls.get("evalsha") == requests + 1
@@ -117,7 +116,7 @@ async def test_a_flushed_script_cache_is_reloaded(private_redis: RedisServer) ->
     assert (await call_asgi(app, "/resume/100002", headers=chrome_headers())).status == 200
     bot = await call_asgi(app, "/resume/100003", headers={"user-agent": "python-requests/2"})
     assert bot.status == 403
-    await app.aclose()
+    await app.guard.aclose()
     assert keys(private_redis)
 
 
@@ -137,7 +136,7 @@ async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServ
     for n in range(people):
         statuses = await browse(app, clock, f"10.{n}.{n % 7}.{n + 1}", rng)
         assert set(statuses) == {200}
-    await app.aclose()
+    await app.guard.aclose()
     tracked = transient = 0
     for key in keys(private_redis):
         used = private_redis.command("MEMORY", "USAGE", key)
@@ -165,7 +164,7 @@ async def test_held_writes_are_sent_without_a_next_request(private_redis: RedisS
     while not any(":b3600:" in key and "192.0.2.77" in key for key in keys(private_redis)):
         assert asyncio.get_running_loop().time() < deadline, "held writes never arrived"
         await asyncio.sleep(0.01)
-    await app.aclose()
+    await app.guard.aclose()
 
 
 def _evalsha_calls(server: RedisServer) -> int:

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from guard import GuardConfig, GuardMiddleware
-from guard.demo import create_demo_app
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.store import MemoryStore
 from guard.store.redis import RedisStore
 from guard.store.resilient import CircuitBreaker, ResilientStore
@@ -43,7 +44,7 @@ def guarded(server: RedisServer, fallback: bool = True) -> tuple[GuardMiddleware
         CircuitBreaker(threshold=3, cooldown=5.0),
         clock=mono,
     )
-    config = GuardConfig.from_mapping(
+    config = demo_config(
         {
             "secret": SECRET,
             "fail_closed": not fallback,
@@ -81,15 +82,15 @@ async def test_killed_redis_fails_open_and_enforcement_resumes(private_redis: Re
     during = await read_records(app, "192.0.2.2", 7, 100100)
     assert during == [200] * 5 + [403] * 2  # the local fallback keeps the budget
     assert (await timed(app, "/resume/100500", "192.0.2.3", BOT)).status == 403
-    assert app.store.breaker.open  # type: ignore[attr-defined]
+    assert app.guard.store.breaker.open  # type: ignore[attr-defined]
 
     private_redis.start()
     mono.now += 5.0  # the cooldown passes; the next call probes Redis
     after = await read_records(app, "192.0.2.4", 7, 100200)
     assert after == [200] * 5 + [403] * 2
-    assert not app.store.breaker.open  # type: ignore[attr-defined]
+    assert not app.guard.store.breaker.open  # type: ignore[attr-defined]
     assert any("{ip:192.0.2.4}" in key for key in private_redis.command("--scan").split())
-    await app.aclose()
+    await app.guard.aclose()
 
 
 async def test_paused_redis_costs_at_most_the_timeout(private_redis: RedisServer) -> None:
@@ -104,7 +105,7 @@ async def test_paused_redis_costs_at_most_the_timeout(private_redis: RedisServer
     assert statuses == [200] * 10
     # Three timeouts open the breaker; after that the pause costs nothing.
     assert time.perf_counter() - start < 3 * 2 * TIMEOUT + SLOWEST
-    await app.aclose()
+    await app.guard.aclose()
 
 
 async def test_fail_closed_answers_503_while_redis_is_down(private_redis: RedisServer) -> None:
@@ -118,4 +119,4 @@ async def test_fail_closed_answers_503_while_redis_is_down(private_redis: RedisS
     private_redis.start()
     mono.now += 5.0
     assert (await timed(app, "/jobs", "192.0.2.5", chrome_headers())).status == 200
-    await app.aclose()
+    await app.guard.aclose()

@@ -1,0 +1,324 @@
+"""Guard: the engine that judges requests, apart from any web framework.
+
+:class:`Guard` owns the facts, the lists, the signals, the live policy, the store and the
+responses; :class:`~guard.middleware.GuardMiddleware` only adapts ASGI to it, and replay,
+tests and the admin endpoints use the same engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypedDict, Unpack
+
+from starlette.responses import Response
+
+from guard.actions import (
+    Refusal,
+    RefusalKind,
+    Responder,
+    apply_refusal_headers,
+    default_responder,
+    incident_id,
+)
+from guard.challenge import Challenges
+from guard.config import GuardConfig
+from guard.config_file import load_config
+from guard.errors import StorageError
+from guard.facts import FactExtractor, Facts, IdentityExtractor
+from guard.goodbots import DnsResolver, GoodBotVerifier, load_good_bots
+from guard.i18n import negotiate_language
+from guard.lists import AccessLists
+from guard.observe.decision_log import DecisionLog
+from guard.observe.metrics import Metrics
+from guard.policy import Policy, Verdict
+from guard.signals import Report, Signal, default_signals, order_signals
+from guard.signals.clearance import CLEARANCE_REVOKED, ClearanceReplaySignal
+from guard.signals.rate_limit import RATE_POLICIES
+from guard.signing import Signer
+from guard.store import Store, store_for
+from guard.store.base import Op, Result
+from guard.types import Action, Clock, Scope
+
+logger = logging.getLogger("guard")
+
+COOKIE_MAX_AGE = 7 * 86400
+
+
+class GuardOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Guard` besides its config."""
+
+    store: Store
+    clock: Clock
+    identity: IdentityExtractor
+    decision_log: DecisionLog
+    signals: Sequence[Signal]
+    builtin_signals: bool
+    responder: Responder
+
+
+@dataclass(slots=True)
+class Decision:
+    """A verdict with the facts it was made on and the report its signals wrote."""
+
+    facts: Facts
+    verdict: Verdict
+    report: Report | None
+
+
+class Guard:
+    """Judges requests: facts -> lists -> signals -> score -> action -> record.
+
+    Build one with :meth:`from_config`. ``guard.policy`` is the live policy (mode,
+    thresholds, weights): change it while serving and every part sees the change.
+
+    Args:
+        config: the validated configuration (the library's defaults when omitted).
+        store: the state store; built from ``config.store_url`` when omitted.
+        clock: seconds since the epoch; tests inject one to control time.
+        identity: ``(headers, cookies) -> raw identity`` to count budgets per account.
+        decision_log: where decisions go; built from ``config.decision_log`` when omitted.
+        signals: signals of your own, run beside the built-in ones.
+        builtin_signals: False to run only ``signals``.
+        responder: turns a :class:`~guard.actions.Refusal` into the response sent (the
+            translated default pages when omitted).
+    """
+
+    def __init__(
+        self,
+        config: GuardConfig | None = None,
+        *,
+        store: Store | None = None,
+        clock: Clock = time.time,
+        identity: IdentityExtractor | None = None,
+        decision_log: DecisionLog | None = None,
+        signals: Sequence[Signal] = (),
+        builtin_signals: bool = True,
+        responder: Responder | None = None,
+    ) -> None:
+        self.config = config = config or GuardConfig()
+        if config.secret is None and config.mode == "enforce":
+            logger.warning(
+                "guard: no secret configured; using a per-process key, so guard "
+                "cookies do not survive restarts or work across workers"
+            )
+        self.policy = Policy(config.mode, config.thresholds, config.weights)
+        self.signer = Signer(
+            config.secret or secrets.token_bytes(32), config.previous_secrets, COOKIE_MAX_AGE
+        )
+        self.facts = FactExtractor(config, self.signer, identity, self.policy)
+        self.lists = AccessLists(config.allow, config.deny)
+        self.store = store if store is not None else store_for(config.store_url, config.fail_closed)
+        self.challenges = Challenges(
+            self.signer,
+            self.store,
+            prefix=config.key_prefix,
+            difficulty=config.challenge_difficulty,
+            clearance_ttl=config.clearance_ttl,
+            policy=self.policy,
+        )
+        builtin = (
+            (
+                *default_signals(config, self.policy),
+                ClearanceReplaySignal(self.challenges, config.key_prefix),
+            )
+            if builtin_signals
+            else ()
+        )
+        self.signals = order_signals((*builtin, *signals))
+        self.bots = GoodBotVerifier(
+            load_good_bots(config.good_bots) if config.verify_bots != "off" else (),
+            DnsResolver() if config.verify_bots == "dns" else None,
+        )
+        self.clock = clock
+        self.log = decision_log or (
+            DecisionLog(
+                config.decision_log,
+                config.log_allow_sample,
+                config.hash_ips_in_log,
+                self.signer.secret,
+            )
+            if config.decision_log
+            else None
+        )
+        self.responder = responder or default_responder
+        self.metrics = Metrics()
+        self._tarpitted = 0
+
+    @classmethod
+    def from_config(
+        cls, config: GuardConfig | str | Path | None = None, **options: Unpack[GuardOptions]
+    ) -> Guard:
+        """A guard from a config, or from a TOML file's path (``GUARD_*`` variables apply);
+        ``options`` are :class:`Guard`'s keyword arguments.
+
+        Raises:
+            ConfigError: the file or a value in it is invalid.
+        """
+        if not isinstance(config, GuardConfig | None):
+            config = load_config(config)
+        return cls(config, **options)
+
+    async def decide(self, scope: Scope) -> Decision:
+        """The whole decision: facts -> lists -> signals -> score -> action."""
+        facts = self.facts.extract(scope, self.clock())
+        claimed = self.bots.claimed(facts)
+        if claimed is not None:
+            facts.good_bot = claimed.name
+            facts.verified_bot = await self.bots.verify(claimed, facts.client_ip)
+        listed = self.lists.check(facts.client_ip)
+        if listed is not None:
+            reason = "denylist" if listed is Action.BLOCK else "allowlist"
+            verdict = Verdict(
+                listed, float(listed is Action.BLOCK), (reason,), self.policy.enforced
+            )
+            return Decision(facts, verdict, None)
+        report = Report()
+        plans = [signal.plan(facts, report) for signal in self.signals]
+        try:
+            results = await self.store.execute([op for plan in plans for op in plan], facts.now)
+        except StorageError as exc:
+            return self._store_down(facts, plans, exc)
+        try:
+            self._judge(facts, plans, results, report)
+        except Exception:
+            await self._settle(facts, report, status=0)  # give back what the reads reserved
+            raise
+        cleared = facts.verified_bot or (
+            self.challenges.cleared(facts) and not report.read(CLEARANCE_REVOKED)
+        )
+        rate_policy = report.read(RATE_POLICIES) or ()
+        verdict = self.policy.decide(report.findings, rate_policy, cleared)
+        return Decision(facts, verdict, report)
+
+    def _judge(
+        self, facts: Facts, plans: Sequence[Sequence[Op]], results: Sequence[Result], report: Report
+    ) -> None:
+        """Hand each signal the results of its own ops."""
+        start = 0
+        for signal, plan in zip(self.signals, plans, strict=True):
+            signal.judge(facts, results[start : start + len(plan)], report)
+            start += len(plan)
+
+    def _store_down(
+        self, facts: Facts, plans: Sequence[Sequence[Op]], exc: StorageError
+    ) -> Decision:
+        """Without state: fail closed (503), or judge on what needs no state (fail open)."""
+        fail_closed = self.config.fail_closed
+        logger.warning(
+            "guard: store unavailable (%s); failing %s", exc, "closed" if fail_closed else "open"
+        )
+        if fail_closed:
+            verdict = Verdict(
+                Action.BLOCK, 1.0, ("storage_unavailable",), self.policy.enforced, retry_after=5.0
+            )
+            return Decision(facts, verdict, None)
+        report = Report()
+        for signal, plan in zip(self.signals, plans, strict=True):
+            if not plan:
+                signal.judge(facts, (), report)
+        report.add("storage_unavailable", 0.0)
+        return Decision(facts, self.policy.decide(report.findings), None)
+
+    async def act(self, decision: Decision, scope: Scope) -> Response | None:
+        """The response that refuses or challenges the request, or None to serve it (after
+        the tarpit's delay, when that is the action). A refusal gets an incident id, which
+        ``decision.verdict`` then carries into the log."""
+        verdict, facts = decision.verdict, decision.facts
+        if not verdict.enforced or verdict.action is Action.ALLOW:
+            return None
+        kind: RefusalKind
+        if verdict.action is Action.TARPIT:
+            if self._tarpitted < self.config.tarpit_max_concurrent:
+                await self._tarpit()
+                return None
+            kind, verdict = (
+                "throttle",
+                replace(verdict, action=Action.THROTTLE, retry_after=self.config.tarpit_delay),
+            )
+        elif verdict.action is Action.CHALLENGE:
+            kind = "challenge"
+        elif verdict.reasons[:1] == ("storage_unavailable",):
+            kind = "unavailable"
+        else:
+            kind = "throttle" if verdict.action is Action.THROTTLE else "block"
+        navigation = facts.method in {"GET", "HEAD"} and facts.is_document
+        ticket = (
+            self.challenges.ticket(facts, scope, verdict.score)
+            if kind == "challenge" and navigation and not facts.wants_json
+            else None
+        )
+        decision.verdict = verdict = replace(verdict, incident=incident_id())
+        refusal = Refusal(
+            kind=kind,
+            status={"challenge": 429, "throttle": 429, "block": 403, "unavailable": 503}[kind],
+            verdict=verdict,
+            incident=verdict.incident or "",
+            language=negotiate_language(facts.headers.get("accept-language")),
+            wants_json=facts.wants_json,
+            path=facts.path,
+            ticket=ticket,
+        )
+        return apply_refusal_headers(self._respond(refusal), refusal)
+
+    def _respond(self, refusal: Refusal) -> Response:
+        """The responder's response; the default one if the responder fails."""
+        try:
+            return self.responder(refusal)
+        except Exception:
+            if self.responder is default_responder:
+                raise
+            logger.exception("guard: the responder failed; sending the default page")
+            return default_responder(refusal)
+
+    async def _tarpit(self) -> None:
+        self._tarpitted += 1
+        try:
+            await asyncio.sleep(self.config.tarpit_delay)
+        finally:
+            self._tarpitted -= 1
+
+    def tracking_cookie(self, decision: Decision, scope: Scope) -> str | None:
+        """The guard cookie to set on a served page (Set-Cookie value), if any: enforcing,
+        a page, and a client that does not return one yet."""
+        facts = decision.facts
+        if not (decision.verdict.enforced and facts.is_document and not facts.tracked):
+            return None
+        return self.cookie_header(scope, facts)
+
+    def cookie_header(self, scope: Scope, facts: Facts) -> str:
+        """A fresh guard cookie, as a Set-Cookie value."""
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        return (
+            f"{self.config.tracking_cookie}={self.signer.issue(facts.now)}; Path=/; "
+            f"Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
+        )
+
+    async def record(self, decision: Decision, status: int) -> None:
+        """After the response: write state back and log. Failures here only get logged."""
+        facts = decision.facts
+        self.metrics.count(decision.verdict.action, decision.verdict.enforced)
+        try:
+            if decision.report is not None:
+                await self._settle(facts, decision.report, status)
+            if self.log is not None and self.log.wants(decision.verdict):
+                self.log.write(facts, decision.verdict, status)
+        except Exception:
+            logger.exception("guard: could not record the decision on %s", facts.path)
+
+    async def _settle(self, facts: Facts, report: Report, status: int) -> None:
+        """The signals' writes once the status is known (0: no response, count nothing)."""
+        ops = [op for signal in self.signals for op in signal.settle(facts, status, report)]
+        if ops:
+            await self.store.write_later(ops, facts.now)
+
+    async def aclose(self) -> None:
+        """Close the store and the decision log."""
+        await self.store.close()
+        if self.log is not None:
+            self.log.close()
