@@ -75,13 +75,15 @@ class ReplyError(Exception):
     """An error reply (``-ERR ...``) inside an array, as the fallback parser returns it."""
 
 
-class _PythonReader:
+class PythonReader:
     """RESP2 reply parsing with hiredis.Reader's interface: ``feed(bytes)``, then ``gets()``
-    until it returns False. Error replies come back as exception instances."""
+    until it returns False. Error replies come back as exception instances; status replies
+    (``+OK``) as bytes, or as text with ``status_text``."""
 
-    def __init__(self) -> None:
+    def __init__(self, status_text: bool = False) -> None:
         self._buffer = bytearray()
         self._pos = 0
+        self._status_text = status_text
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -107,7 +109,7 @@ class _PythonReader:
         line, pos = self._line(pos)
         kind, rest = line[:1], line[1:]
         if kind == b"+":
-            return rest, pos
+            return (rest.decode("utf-8", "replace") if self._status_text else rest), pos
         if kind == b"-":
             return ReplyError(rest.decode("utf-8", "replace")), pos
         if kind == b":":
@@ -132,8 +134,8 @@ class _PythonReader:
 
 
 def _reader(native: bool = True) -> Any:
-    """hiredis's C parser when installed (and ``native``), else :class:`_PythonReader`."""
-    return hiredis.Reader() if native and _HIREDIS_ERROR is not None else _PythonReader()
+    """hiredis's C parser when installed (and ``native``), else :class:`PythonReader`."""
+    return hiredis.Reader() if native and _HIREDIS_ERROR is not None else PythonReader()
 
 
 _ERROR_REPLIES: tuple[type[Exception], ...] = (

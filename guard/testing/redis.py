@@ -20,7 +20,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Self
+
+from guard.store.resp import PythonReader, ReplyError, pack_command
 
 __all__ = [
     "HOST",
@@ -71,41 +73,19 @@ def redis_cli_binary() -> str:
 # --- RESP over a plain socket ---------------------------------------------------------------
 
 
-def _encode(args: Sequence[str | bytes | int]) -> bytes:
-    """Encode a command as a RESP array of bulk strings."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-def _read_reply(stream: BinaryIO) -> RespValue:
-    """Read one RESP2 reply; bulk strings come back as bytes, status replies as str."""
-    line = stream.readline()
-    if not line.endswith(b"\r\n"):
-        raise ConnectionError("connection closed in the middle of a Redis reply")
-    kind, body = line[:1], line[1:-2]
-    if kind == b"+":
-        return body.decode()
-    if kind == b"-":
-        raise RedisReplyError(body.decode(errors="replace"))
-    if kind == b":":
-        return int(body)
-    if kind == b"$":
-        length = int(body)
-        if length < 0:
-            return None
-        data = stream.read(length + 2)
-        if len(data) != length + 2:
+def _read_reply(sock: socket.socket) -> RespValue:
+    """Read one RESP2 reply with the store's parser; bulk strings come back as bytes, status
+    replies as str."""
+    reader = PythonReader(status_text=True)
+    while (reply := reader.gets()) is False:
+        data = sock.recv(65536)
+        if not data:
             raise ConnectionError("connection closed in the middle of a Redis reply")
-        return data[:-2]
-    if kind == b"*":
-        count = int(body)
-        if count < 0:
-            return None
-        return [_read_reply(stream) for _ in range(count)]
-    raise ConnectionError(f"unexpected Redis reply line: {line!r}")
+        reader.feed(data)
+    if isinstance(reply, ReplyError):
+        raise RedisReplyError(str(reply))
+    value: RespValue = reply
+    return value
 
 
 def resp_call(port: int, *args: str | bytes | int, timeout: float = 5.0) -> RespValue:
@@ -115,9 +95,8 @@ def resp_call(port: int, *args: str | bytes | int, timeout: float = 5.0) -> Resp
     RedisReplyError on an error reply.
     """
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(_encode(args))
-        with sock.makefile("rb") as stream:
-            return _read_reply(stream)
+        sock.sendall(pack_command(args))
+        return _read_reply(sock)
 
 
 def _text(value: RespValue) -> str:

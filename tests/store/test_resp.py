@@ -10,7 +10,7 @@ import pytest
 from redis import exceptions as redis_errors
 
 from guard.store import resp
-from guard.store.resp import ReplyError, RespConnection, _PythonReader, pack_command
+from guard.store.resp import PythonReader, ReplyError, RespConnection, pack_command
 from guard.testing.redis import RedisServer
 
 REPLIES = (
@@ -36,7 +36,7 @@ def test_pack_command_frames_every_argument_type() -> None:
     )
 
 
-def _all(reader: _PythonReader | hiredis.Reader) -> list[object]:
+def _all(reader: PythonReader | hiredis.Reader) -> list[object]:
     replies = []
     while (reply := reader.gets()) is not False:
         replies.append(reply)
@@ -54,7 +54,7 @@ def _plain(reply: object) -> object:
 
 def test_python_reader_parses_what_hiredis_parses() -> None:
     """Every reply type, nested arrays and binary bulk strings parse alike in both parsers."""
-    ours, theirs = _PythonReader(), hiredis.Reader()
+    ours, theirs = PythonReader(), hiredis.Reader()
     ours.feed(REPLIES)
     theirs.feed(REPLIES)
     expected = [_plain(reply) for reply in _all(theirs)]
@@ -65,19 +65,19 @@ def test_python_reader_parses_what_hiredis_parses() -> None:
 
 def test_python_reader_waits_for_incomplete_replies() -> None:
     """Fed a byte at a time, the parser returns nothing until a reply is whole."""
-    reader = _PythonReader()
+    reader = PythonReader()
     replies = []
     for byte in REPLIES:
         reader.feed(bytes([byte]))
         replies.extend(_all(reader))
-    whole = _PythonReader()
+    whole = PythonReader()
     whole.feed(REPLIES)
     assert [_plain(r) for r in replies] == [_plain(r) for r in _all(whole)]
 
 
 def test_python_reader_rejects_an_unknown_reply_type() -> None:
     """A byte stream that is not RESP raises instead of guessing."""
-    reader = _PythonReader()
+    reader = PythonReader()
     reader.feed(b"?what\r\n")
     with pytest.raises(redis_errors.InvalidResponse):
         reader.gets()
@@ -183,7 +183,7 @@ async def test_the_connection_works_with_the_python_parser(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without hiredis the same connection parses replies itself: values, errors, order."""
-    monkeypatch.setattr(resp, "_reader", lambda native=True: _PythonReader())
+    monkeypatch.setattr(resp, "_reader", lambda native=True: PythonReader())
     connection = RespConnection("127.0.0.1", redis_server.port)
     try:
         echoes = await asyncio.gather(*(connection.call("ECHO", f"py-{n}") for n in range(50)))
