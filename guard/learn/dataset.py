@@ -19,6 +19,7 @@ from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
 from guard.model.features import FEATURES, features
+from guard.policy import Policy
 from guard.signals.base import Report
 from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.headers import HeaderSignal
@@ -89,7 +90,7 @@ class Replayer:
             self.config.key_prefix,
             self.config.honeypot_paths,
             self.config.robots_disallow,
-            cookies_tracked=lambda: True,
+            policy=Policy("enforce"),
             utc_offset_hours=self.config.utc_offset_hours,
         )
         self.profiles: dict[str, ClientProfile] = {}

@@ -37,7 +37,7 @@ def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
             config.key_prefix,
             config.honeypot_paths,
             config.robots_disallow,
-            cookies_tracked=lambda: policy.enforced,
+            policy,
             utc_offset_hours=config.utc_offset_hours,
         ),
         AddressStrikeSignal(config.key_prefix, policy),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from guard.facts import Facts
+from guard.policy import Policy
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.newcomer import SURGE
 from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
@@ -53,8 +54,8 @@ class BehaviourSignal(BaseSignal):
         prefix: the store key prefix.
         honeypot_paths: paths linked invisibly, so only a crawler fetches them.
         robots_disallow: path prefixes robots.txt disallows.
-        cookies_tracked: whether the guard sets its cookie (read at each request; it does
-            not in shadow mode), so that a client that never returns it can be told apart.
+        policy: the live policy: only while it enforces does the guard set its cookie, so
+            that a client that never returns it can be told apart.
         utc_offset_hours: the site's time zone, for night-time activity.
     """
 
@@ -63,14 +64,14 @@ class BehaviourSignal(BaseSignal):
         prefix: str,
         honeypot_paths: Sequence[str],
         robots_disallow: Sequence[str],
-        cookies_tracked: Callable[[], bool],
+        policy: Policy,
         utc_offset_hours: float = 0.0,
     ) -> None:
         self.prefix = prefix
         self.utc_offset_hours = utc_offset_hours
         self.honeypot_paths = frozenset(honeypot_paths)
         self.robots_disallow = tuple(robots_disallow)
-        self.cookies_tracked = cookies_tracked
+        self.policy = policy
 
     reads = (SURGE,)
     provides = (PROFILE,)
@@ -112,7 +113,7 @@ class BehaviourSignal(BaseSignal):
             report.add("sequential_ids", 0.55)
         if p.documents >= 6 and p.statics == 0:
             report.add("no_static_assets", 0.5)
-        if self.cookies_tracked() and p.documents >= 5 and p.cookie_returns == 0:
+        if self.policy.enforced and p.documents >= 5 and p.cookie_returns == 0:
             report.add("no_cookies", 0.5)
         if p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0:
             report.add("fast_pace", 0.5)

@@ -11,6 +11,7 @@ import pytest
 from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
 from guard.model.features import FEATURES, INDEX, features
+from guard.policy import Policy
 from guard.signals.base import Report
 from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.profile import ClientProfile
@@ -37,7 +38,7 @@ class Client:
             CONFIG.key_prefix,
             CONFIG.honeypot_paths,
             CONFIG.robots_disallow,
-            lambda: cookies_tracked,
+            Policy("enforce" if cookies_tracked else "shadow"),
         )
         self.cookies_tracked = cookies_tracked
         self.profile: ClientProfile | None = None

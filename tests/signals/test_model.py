@@ -77,7 +77,7 @@ def visit(
         CONFIG.key_prefix,
         CONFIG.honeypot_paths,
         CONFIG.robots_disallow,
-        cookies_tracked=lambda: True,
+        policy=Policy("enforce"),
     )
     profile: ClientProfile | None = None
     sent = {"host": "jobs.example", **(headers or chrome_headers())}

@@ -8,6 +8,7 @@ import pytest
 
 from guard.demo.config import demo_config
 from guard.facts import FactExtractor, Facts
+from guard.policy import Policy
 from guard.signals.base import Report
 from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.profile import ClientProfile
@@ -35,7 +36,7 @@ def signal() -> BehaviourSignal:
         CONFIG.key_prefix,
         CONFIG.honeypot_paths,
         CONFIG.robots_disallow,
-        cookies_tracked=lambda: True,
+        policy=Policy("enforce"),
     )
 
 
