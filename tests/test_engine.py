@@ -164,6 +164,7 @@ async def started(app: ASGIApp) -> AsyncIterator[None]:
     outbox: asyncio.Queue[Message] = asyncio.Queue()
     inbox.put_nowait({"type": "lifespan.startup"})
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+
     async def run() -> None:
         await app(scope, inbox.get, outbox.put)
 

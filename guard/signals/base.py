@@ -120,6 +120,9 @@ class BaseSignal:
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         return ()
 
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        return None
+
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         return ()
 
