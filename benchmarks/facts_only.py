@@ -28,8 +28,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from guard.config_file import load_config
 from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor
 from guard.signing import Signer
 from guard.types import ASGIApp, Receive, Scope, Send
@@ -64,7 +64,7 @@ class FactsOnly:
 
 def build(resumes: int, timed: bool = False) -> FactsOnly:
     """The demo app behind :class:`FactsOnly`, configured from ``bench.toml``."""
-    config = load_config(CONFIG)
+    config = demo_config(path=CONFIG)
     return FactsOnly(
         create_demo_app(resumes),
         FactExtractor(config, Signer(config.secret or secrets.token_bytes(32))),

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from guard.config_file import load_config
+from guard.demo.config import demo_config
 from guard.facts import FactExtractor
 from guard.middleware import GuardMiddleware
 from guard.signing import Signer
@@ -118,7 +118,7 @@ async def drive(app: GuardMiddleware, scopes: Sequence[Scope], in_flight: int) -
 
 async def cost(store: str, scopes: Sequence[Scope], in_flight: int) -> float:
     """Best microseconds a request over PASSES passes, after one pass to warm up."""
-    app = GuardMiddleware(instant_app, load_config(CONFIG, overrides={"store": store}))
+    app = GuardMiddleware(instant_app, demo_config({"store": store}, path=CONFIG))
     try:
         await drive(app, scopes[: len(scopes) // 4], in_flight)
         best = min([await drive(app, scopes, in_flight) for _ in range(PASSES)])
@@ -129,7 +129,7 @@ async def cost(store: str, scopes: Sequence[Scope], in_flight: int) -> float:
 
 def facts_cost(scopes: Sequence[Scope]) -> float:
     """Best microseconds a request to extract the facts alone, over PASSES passes."""
-    config = load_config(CONFIG)
+    config = demo_config(path=CONFIG)
     facts = FactExtractor(config, Signer(b"hot-path-benchmark"))
     clock = time.time
     best = float("inf")

@@ -72,6 +72,7 @@ class GuardMiddleware:
         status = 500  # what the record says if the app raises
         try:
             response = await guard.act(decision, scope)
+            scope["guard"] = decision.verdict  # now with the refusal's incident id, if any
             if response is None:
                 status = await self._serve(decision, scope, receive, send)
             else:

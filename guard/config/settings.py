@@ -344,7 +344,7 @@ class GuardConfig:
         None,
         "decision_log",
         "path or -",
-        "Append every refusal (and a sample of allows) as JSON lines here; - is stdout.",
+        "Append every refusal (and a sample of allows) as JSON lines here; - is stderr.",
         parse_optional_string,
     )
     log_allow_sample: float = _setting(
