@@ -19,6 +19,7 @@ from typing import TypedDict, Unpack
 from starlette.responses import Response
 
 from guard.actions import (
+    KIND_STATUS,
     Refusal,
     RefusalKind,
     Responder,
@@ -256,7 +257,7 @@ class Guard:
         decision.verdict = verdict = replace(verdict, incident=incident_id())
         refusal = Refusal(
             kind=kind,
-            status={"challenge": 429, "throttle": 429, "block": 403, "unavailable": 503}[kind],
+            status=KIND_STATUS[kind],
             verdict=verdict,
             incident=verdict.incident or "",
             language=negotiate_language(facts.headers.get("accept-language")),

@@ -3,12 +3,9 @@ policy, the engine from the app, key rotation, responders and incident ids."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import json
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
@@ -20,8 +17,8 @@ from guard.challenge import VERIFY_PATH
 from guard.engine import COOKIE_MAX_AGE
 from guard.observe.decision_log import DecisionLog
 from guard.signals.model import BELOW_BLOCK, ModelSignal
-from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
-from guard.types import Action, ASGIApp, Message
+from guard.testing import ManualClock, Reply, call_asgi, chrome_headers, lifespan
+from guard.types import Action
 
 pytestmark = pytest.mark.anyio
 SECRET = "engine-test-secret-0123456789"
@@ -157,27 +154,6 @@ async def test_a_live_policy_change_reaches_every_part_mid_traffic(clock: Manual
     assert "newcomer" in engine.facts.extract(scope, clock()).actors
 
 
-@contextlib.asynccontextmanager
-async def started(app: ASGIApp) -> AsyncIterator[None]:
-    """Run the app's lifespan: startup on entry, shutdown on exit."""
-    inbox: asyncio.Queue[Message] = asyncio.Queue()
-    outbox: asyncio.Queue[Message] = asyncio.Queue()
-    inbox.put_nowait({"type": "lifespan.startup"})
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-
-    async def run() -> None:
-        await app(scope, inbox.get, outbox.put)
-
-    task = asyncio.create_task(run())
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
-    try:
-        yield
-    finally:
-        inbox.put_nowait({"type": "lifespan.shutdown"})
-        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
-        await task
-
-
 async def test_the_engine_is_app_state_guard_under_add_middleware() -> None:
     """With app.add_middleware the engine is app.state.guard once the app starts: its
     policy can be changed, and the app's shutdown closes it."""
@@ -190,7 +166,7 @@ async def test_the_engine_is_app_state_guard_under_add_middleware() -> None:
         verdict = request.scope["guard"]
         return {"action": verdict.action.label, "enforced": verdict.enforced}
 
-    async with started(app):
+    async with lifespan(app):
         engine: Guard = app.state.guard
         original = engine.aclose
 
