@@ -11,31 +11,17 @@ import datetime as dt
 import random
 from dataclasses import asdict, dataclass
 
-FIRST_RESUME_ID = 100000
-"""The id of the first resume; ids run from here to ``FIRST_RESUME_ID + count - 1``."""
+from guard.demo.words import (
+    CITIES,
+    FIRST_RESUME_ID,
+    GIVEN_NAMES,
+    JOB_WISHES,
+    SURNAMES,
+    WINDOW_SECONDS,
+)
 
 _EPOCH = dt.date(2025, 6, 30)  # fixed "today" so data never depends on the clock
-_WINDOW_SECONDS = 730 * 86400  # resumes were updated during the two years before _EPOCH
 
-SURNAMES = (
-    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
-    "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo",
-)  # fmt: skip
-GIVEN_NAMES = (
-    "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Yang",
-    "Jie", "Tao", "Ming", "Chao", "Xiu Ying", "Hui", "Ping", "Gang", "Li Na", "Hao",
-    "Xin", "Yu", "Bo", "Lan", "Dan",
-)  # fmt: skip
-CITIES = (
-    "Beijing", "Shanghai", "Guangzhou", "Shenzhen", "Hangzhou", "Chengdu", "Wuhan",
-    "Nanjing", "Xi'an", "Tianjin", "Suzhou", "Chongqing",
-)  # fmt: skip
-JOB_WISHES = (
-    "Delivery driver", "Sales representative", "Customer service", "Cashier",
-    "Warehouse worker", "Cook", "Waiter", "Security guard", "Accountant",
-    "Software developer", "Electrician", "Nanny", "Receptionist", "Teacher",
-    "Graphic designer", "Real estate agent", "Nurse", "Mechanic",
-)  # fmt: skip
 EDUCATION = ("Junior high", "High school", "Vocational", "Associate", "Bachelor", "Master")
 _TRAITS = (
     "reliable", "hard-working", "punctual", "friendly", "detail-oriented",
@@ -91,7 +77,7 @@ def _rng(seed: int, record_id: int) -> random.Random:
 
 def _updated_offset(rng: random.Random) -> int:
     """Seconds before ``_EPOCH``; must be the first draw so ordering needs only this one."""
-    return rng.randrange(_WINDOW_SECONDS)
+    return rng.randrange(WINDOW_SECONDS)
 
 
 def make_resume(seed: int, resume_id: int) -> Resume:

@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 
+from guard.demo.words import FIRST_RESUME_ID
 from guard.learn.agents import (
     SEARCH_ENGINES,
     browser_device,
@@ -22,7 +23,6 @@ from guard.learn.agents import (
 )
 from guard.learn.browsers import SITE_URL, Device
 from guard.learn.humans import people, recruiters
-from guard.learn.records import FIRST_RESUME_ID
 from guard.learn.visits import (
     Actor,
     Visitor,

@@ -15,30 +15,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-FIRST_RESUME_ID = 100000
-"""The id of the first resume; ids run from here to ``FIRST_RESUME_ID + count - 1``."""
+from guard.demo.words import (
+    CITIES,
+    FIRST_RESUME_ID,
+    GIVEN_NAMES,
+    JOB_WISHES,
+    SURNAMES,
+    WINDOW_SECONDS,
+)
 
-_WINDOW_SECONDS = 730 * 86400  # resumes were updated during the two years before the demo's today
-
-SURNAMES = (
-    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
-    "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo",
-)  # fmt: skip
-GIVEN_NAMES = (
-    "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Yang",
-    "Jie", "Tao", "Ming", "Chao", "Xiu Ying", "Hui", "Ping", "Gang", "Li Na", "Hao",
-    "Xin", "Yu", "Bo", "Lan", "Dan",
-)  # fmt: skip
-CITIES = (
-    "Beijing", "Shanghai", "Guangzhou", "Shenzhen", "Hangzhou", "Chengdu", "Wuhan",
-    "Nanjing", "Xi'an", "Tianjin", "Suzhou", "Chongqing",
-)  # fmt: skip
-JOB_WISHES = (
-    "Delivery driver", "Sales representative", "Customer service", "Cashier",
-    "Warehouse worker", "Cook", "Waiter", "Security guard", "Accountant",
-    "Software developer", "Electrician", "Nanny", "Receptionist", "Teacher",
-    "Graphic designer", "Real estate agent", "Nurse", "Mechanic",
-)  # fmt: skip
 _TRAITS = 9
 """How many traits a summary picks two from (only their number shapes the draws)."""
 
@@ -59,7 +44,7 @@ def _rng(seed: int, record_id: int) -> random.Random:
 
 def _updated_offset(rng: random.Random) -> int:
     """Seconds before the demo's today; the first draw, so ordering needs only this one."""
-    return rng.randrange(_WINDOW_SECONDS)
+    return rng.randrange(WINDOW_SECONDS)
 
 
 def make_card(seed: int, record_id: int) -> Card:
