@@ -175,7 +175,7 @@ def default_responder(refusal: Refusal) -> Response:
         return JSONResponse(body, refusal.status, headers)
     if refusal.kind == "challenge" and refusal.ticket is not None:
         ticket = refusal.ticket
-        page = challenge_page(ticket.token, ticket.difficulty, refusal.language)
+        page = challenge_page(ticket.token, ticket.difficulty, refusal.language, refusal.incident)
         return HTMLResponse(page, refusal.status, headers)
     return HTMLResponse(_refusal_page(refusal), refusal.status, headers)
 

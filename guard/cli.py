@@ -6,16 +6,18 @@ import argparse
 import gc
 import json
 import logging
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from guard.config import GuardConfig
-from guard.config.explain import explain
+from guard.config.explain import explain, redacted_url
 from guard.config.starter import starter_config
-from guard.config_file import load_config, load_layers, read_toml
+from guard.config_file import load_layers, read_toml
 from guard.demo.config import DEMO_CONFIG
+from guard.demo.config import demo_config as demo_settings
 from guard.errors import ConfigError, ModelError
 from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
@@ -76,8 +78,8 @@ def demo_config(args: argparse.Namespace) -> GuardConfig:
     """The config ``guard demo`` runs with: the demo's own, a file, ``GUARD_*`` environment,
     then flags."""
     flags = {"mode": args.mode, "store": args.redis_url, "decision_log": args.log}
-    overrides = {k: v for k, v in flags.items() if v}
-    return load_config(args.config, overrides=overrides, base=read_toml(DEMO_CONFIG))
+    settings = {k: v for k, v in flags.items() if v}
+    return demo_settings(settings, path=args.config, env=os.environ)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -97,7 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
     gc.freeze()
     print(
         f"guard demo: http://{args.host}:{args.port}/ mode={config.mode} "
-        f"store={config.store_url} resumes={args.resumes}",
+        f"store={redacted_url(config.store_url)} resumes={args.resumes}",
         file=sys.stderr,
     )
     uvicorn.run(served, host=args.host, port=args.port, log_level="warning", access_log=False)

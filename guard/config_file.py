@@ -116,6 +116,8 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
             table[key] = value
         elif key.startswith("thresholds_") and sub in _THRESHOLD_KEYS:
             thresholds[sub] = value
+        elif shapes.get(key) == "table":
+            raise ConfigError(f"environment variable {name}: set [{key}] in the config file")
         else:
             raise ConfigError(f"environment variable {name}: not a guard setting")
     if thresholds:

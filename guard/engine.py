@@ -238,9 +238,13 @@ class Guard:
             if self._tarpitted < self.config.tarpit_max_concurrent:
                 await self._tarpit()
                 return None
-            kind, verdict = (
-                "throttle",
-                replace(verdict, action=Action.THROTTLE, retry_after=self.config.tarpit_delay),
+            kind = "throttle"  # the tarpit is full; no rate limit was spent
+            verdict = replace(
+                verdict,
+                action=Action.THROTTLE,
+                retry_after=self.config.tarpit_delay,
+                rate_policy=(),
+                exceeded_policy=None,
             )
         elif verdict.action is Action.CHALLENGE:
             kind = "challenge"
@@ -269,13 +273,16 @@ class Guard:
 
     def _respond(self, refusal: Refusal) -> Response:
         """The responder's response; the default one if the responder fails."""
+        if self.responder is default_responder:
+            return default_responder(refusal)
         try:
-            return self.responder(refusal)
+            response = self.responder(refusal)
+            if not isinstance(response, Response):
+                raise TypeError(f"expected a starlette Response, got {type(response).__name__}")
         except Exception:
-            if self.responder is default_responder:
-                raise
             logger.exception("guard: the responder failed; sending the default page")
             return default_responder(refusal)
+        return response
 
     async def _tarpit(self) -> None:
         self._tarpitted += 1

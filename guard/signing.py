@@ -1,8 +1,10 @@
 """One signer for every value the guard hands out: cookies, clearances and challenge tokens.
 
 A signed value is ``body.kid.mac``: the body, the id of the key that signed it, and a
-truncated HMAC-SHA256, checked in constant time. The current key signs; every configured key
-verifies, so rotating the secret (the old one moves to ``previous_secrets``) logs nobody out.
+truncated HMAC-SHA256, checked in constant time. The MAC also covers what the value is for
+(its purpose: a cookie, a clearance, a challenge token), so a value signed for one purpose is
+never accepted for another. The current key signs; every configured key verifies, so
+rotating the secret (the old one moves to ``previous_secrets``) logs nobody out.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Sequence
 
 MAX_VALUE = 2048
 """Longer values are refused unread: nothing the guard signs comes near it."""
+COOKIE = "cookie"
+"""The purpose of the guard's tracking cookie."""
 
 
 def _b64(data: bytes) -> str:
@@ -58,27 +62,27 @@ class Signer:
         self._prefix = secrets.token_urlsafe(6)
         self._issued = itertools.count()
 
-    def sign(self, body: str) -> str:
-        """``body`` (ASCII, no newlines) with the current key's id and MAC appended."""
-        return f"{body}.{self.current_id}.{self._mac(self.current_id, body)}"
+    def sign(self, body: str, *, purpose: str) -> str:
+        """``body`` (ASCII) with the current key's id and its MAC for ``purpose`` appended."""
+        return f"{body}.{self.current_id}.{self._mac(self.current_id, purpose, body)}"
 
-    def open(self, value: str) -> str | None:
-        """The body of a value a configured key signed, or None."""
+    def open(self, value: str, *, purpose: str) -> str | None:
+        """The body of a value a configured key signed for ``purpose``, or None."""
         if not value.isascii() or len(value) > MAX_VALUE:
             return None
         rest, _, mac = value.rpartition(".")
         body, _, kid = rest.rpartition(".")
         if kid not in self._keyed or not body:
             return None
-        return body if hmac.compare_digest(mac, self._mac(kid, body)) else None
+        return body if hmac.compare_digest(mac, self._mac(kid, purpose, body)) else None
 
     def issue(self, now: float) -> str:
-        """A fresh signed value with a unique token, valid for ``max_age`` from ``now``."""
-        return self.sign(f"{self._prefix}{next(self._issued):x}-{int(now)}")
+        """A fresh tracking-cookie value with a unique token, valid for ``max_age``."""
+        return self.sign(f"{self._prefix}{next(self._issued):x}-{int(now)}", purpose=COOKIE)
 
     def verify(self, value: str, now: float) -> bool:
         """Whether ``value`` was :meth:`issue`\\ d by a configured key and has not expired."""
-        body = self.open(value)
+        body = self.open(value, purpose=COOKIE)
         if body is None:
             return False
         issued = body.rpartition("-")[2]
@@ -90,9 +94,9 @@ class Signer:
         """A keyed hash of ``value`` under the current key (identities, logged addresses)."""
         return keyed_hash(value, self.secret)
 
-    def _mac(self, kid: str, body: str) -> str:
+    def _mac(self, kid: str, purpose: str, body: str) -> str:
         mac = self._keyed[kid].copy()
-        mac.update(body.encode("ascii", "replace"))
+        mac.update(f"{purpose}\0{body}".encode("ascii", "replace"))
         return _b64(mac.digest()[:18])
 
 

@@ -57,6 +57,10 @@ async def test_tarpit_is_bounded_and_overflow_is_throttled() -> None:
     )
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [200, 200, 429, 429, 429]
+    for reply in replies:
+        if reply.status == 429:
+            assert reply.header("retry-after") == "1"  # the tarpit's delay, rounded up
+            assert reply.header("ratelimit") is None  # no rate limit was spent
 
 
 async def test_shadow_mode_never_tarpits() -> None:

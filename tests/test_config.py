@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from guard.config import DEFAULT_ROUTES, GuardConfig, Rate, Thresholds, merge
-from guard.config.settings import RECORD_LIMITS
+from guard.config.defaults import RECORD_LIMITS
 from guard.errors import ConfigError
 from guard.types import Action
 

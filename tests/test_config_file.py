@@ -130,12 +130,19 @@ def test_env_scalars_are_converted() -> None:
     assert config.honeypot_paths == ("/trap", "/all")
 
 
-@pytest.mark.parametrize(
-    "name", ["GUARD_FOO", "GUARD_GRAY", "GUARD_THRESHOLDS_RED", "GUARD_ROUTES"]
-)
+@pytest.mark.parametrize("name", ["GUARD_FOO", "GUARD_GRAY", "GUARD_THRESHOLDS_RED"])
 def test_unknown_guard_env_var_is_rejected(name: str) -> None:
     """A GUARD_* variable that is not a setting raises ConfigError naming the variable."""
     with pytest.raises(ConfigError, match=f"environment variable {name}: not a guard setting"):
+        load_config(env={name: "1"})
+
+
+@pytest.mark.parametrize(
+    ("name", "table"), [("GUARD_ROUTES", "routes"), ("GUARD_WEIGHTS", "weights")]
+)
+def test_a_table_in_the_environment_points_to_the_file(name: str, table: str) -> None:
+    """A table setting cannot come from one variable: the error says where it goes."""
+    with pytest.raises(ConfigError, match=rf"{name}: set \[{table}\] in the config file"):
         load_config(env={name: "1"})
 
 

@@ -127,6 +127,7 @@ async def test_a_live_policy_change_reaches_every_part_mid_traffic(clock: Manual
     engine.policy.thresholds = Thresholds(gray=0.35, block=0.9)
     page = await call_asgi(app, "/jobs", headers=copied)
     assert page.status == 429
+    incident_in(page)  # a person who cannot pass the check can still quote it
     assert "bits = 8" in page.text.replace("bits=", "bits = ")
     engine.policy.update(thresholds=Thresholds(gray=0.1, block=0.95))
     harder = await call_asgi(app, "/jobs", headers=copied)
@@ -268,6 +269,9 @@ async def test_a_site_can_own_its_refusals(clock: ManualClock) -> None:
     def broken(refusal: Refusal) -> Response:
         raise RuntimeError("a bug in the site's responder")
 
+    def wrong(refusal: Refusal) -> Response:
+        return "not a response"  # type: ignore[return-value]
+
     config = GuardConfig.from_mapping({"secret": SECRET, "routes": RECORDS})
     mine = GuardMiddleware(profile_app(), config, clock=clock, responder=branded)
     reply = await call_asgi(mine, "/profile/1", headers=SCRAPER)
@@ -275,7 +279,26 @@ async def test_a_site_can_own_its_refusals(clock: ManualClock) -> None:
     assert reply.text == f"nope ({seen[0].incident})"
     assert reply.header("cache-control") == "no-store"
     assert seen[0].kind == "block"
-    fallback = GuardMiddleware(profile_app(), config, clock=clock, responder=broken)
-    reply = await call_asgi(fallback, "/profile/1", headers={**SCRAPER, "accept": "text/html"})
-    assert reply.status == 403
-    incident_in(reply)
+    for responder in (broken, wrong):
+        fallback = GuardMiddleware(profile_app(), config, clock=clock, responder=responder)
+        html = {**SCRAPER, "accept": "text/html"}
+        reply = await call_asgi(fallback, "/profile/1", headers=html)
+        assert reply.status == 403
+        incident_in(reply)
+
+
+async def test_calling_pages_images_buys_no_higher_limit(clock: ManualClock) -> None:
+    """A client sending Sec-Fetch-Dest: image on page requests still meets the catch-all's
+    per-IP rate, as it would without the header."""
+    app = guarded({}, clock)
+    statuses = {}
+    for dest in ("image", "document"):
+        headers = {**chrome_headers(), "sec-fetch-dest": dest}
+        replies = []
+        for n in range(200):
+            clock.advance(0.1)
+            replies.append((await call_asgi(app, f"/jobs?page={n}", headers=headers)).status)
+        statuses[dest] = replies.count(429)
+        clock.advance(3600)
+    assert statuses["image"] >= 40, statuses
+    assert statuses["image"] == statuses["document"], statuses

@@ -132,13 +132,24 @@ def test_rotated_keys_still_verify_and_sign_nothing() -> None:
 
 
 def test_signed_bodies_open_only_unchanged() -> None:
-    """sign/open round-trips a body; any change to it or its key id fails."""
+    """sign/open round-trips a body for its purpose; any change to it or its key id fails."""
     signer = Signer(SECRET)
-    value = signer.sign("c1|123|abc")
-    assert signer.open(value) == "c1|123|abc"
-    assert signer.open(value.replace("123", "124")) is None
+    value = signer.sign("c1|123|abc", purpose="challenge")
+    assert signer.open(value, purpose="challenge") == "c1|123|abc"
+    assert signer.open(value.replace("123", "124"), purpose="challenge") is None
     body, kid, mac = value.split(".")
-    assert signer.open(f"{body}.{'0' * len(kid)}.{mac}") is None
+    assert signer.open(f"{body}.{'0' * len(kid)}.{mac}", purpose="challenge") is None
+
+
+def test_a_value_signed_for_one_purpose_opens_for_no_other() -> None:
+    """A body signed as a challenge token is not a clearance or a cookie, even when its
+    text would parse as one."""
+    signer = Signer(SECRET, max_age=3600.0)
+    looks_like_cookie = f"abc-{int(NOW)}"
+    value = signer.sign(looks_like_cookie, purpose="challenge")
+    assert signer.open(value, purpose="clearance") is None
+    assert not signer.verify(value, NOW)
+    assert signer.verify(signer.issue(NOW), NOW)
 
 
 def test_keyed_hash_depends_on_the_key() -> None:

@@ -32,6 +32,8 @@ from guard.types import Receive, Scope
 logger = logging.getLogger("guard")
 
 CLEARANCE_COOKIE = "__guard_clearance"
+CLEARANCE, TOKEN = "clearance", "challenge"
+"""The purposes clearances and challenge tokens are signed for."""
 TOKEN_TTL = 300.0
 MAX_FORM_BYTES = 4096
 MAX_EXTRA_BITS = 4
@@ -103,13 +105,14 @@ class Challenges:
             )
         )
         self.stats.issued += 1
-        return ChallengeTicket(self.signer.sign(body), difficulty)
+        return ChallengeTicket(self.signer.sign(body, purpose=TOKEN), difficulty)
 
     def clearance(self, network: str, user_agent: str, now: float) -> str:
         """A signed clearance for a client in ``network`` with ``user_agent``."""
         expires = int(now + self.clearance_ttl)
         bound = binding(network, user_agent)
-        return self.signer.sign(f"k1|{expires}|{bound}|{secrets.token_urlsafe(9)}")
+        body = f"k1|{expires}|{bound}|{secrets.token_urlsafe(9)}"
+        return self.signer.sign(body, purpose=CLEARANCE)
 
     def _clearance(self, facts: Facts) -> list[str]:
         """The fields of a genuinely signed clearance the request carries, or [].
@@ -121,7 +124,7 @@ class Challenges:
         if not value:
             return []
         if value != self._opened[0]:
-            body = self.signer.open(value)
+            body = self.signer.open(value, purpose=CLEARANCE)
             parts = body.split("|") if body else []
             valid = len(parts) == 4 and parts[0] == "k1" and parts[1].isdigit()
             self._opened = (value, parts if valid else [])
@@ -154,7 +157,7 @@ class Challenges:
         """
         form = await _read_form(receive) if facts.method == "POST" else None
         token = (form or {}).get("token", "")
-        body = self.signer.open(token)
+        body = self.signer.open(token, purpose=TOKEN)
         parts = body.split("|") if body else []
         back = _decode_path(parts[5]) if len(parts) == 6 else "/"
         problem = self._problem(facts, form, token, parts)
@@ -182,20 +185,21 @@ class Challenges:
     def _problem(
         self, facts: Facts, form: dict[str, str] | None, token: str, parts: list[str]
     ) -> str | None:
-        """Why a solution is refused, or None when it is good (the token still unspent)."""
+        """Why a solution is refused (a catalogue key, shown translated), or None when it is
+        good (the token still unspent)."""
         if form is None:
-            return "The check's answer did not arrive."
+            return "challenge.problem.no_answer"
         if len(parts) != 6 or parts[0] != "c1" or not parts[1].isdigit():
-            return "The check's token is not valid."
+            return "challenge.problem.bad_token"
         if not 0 <= facts.now - int(parts[1]) <= TOKEN_TTL:
-            return "The check took too long."
+            return "challenge.problem.expired"
         if parts[3] != self._binding(facts):
-            return "The check was started from another network or browser."
+            return "challenge.problem.moved"
         counter = form.get("counter", "")
         if not (counter.isascii() and counter.isdigit() and len(counter) <= 13):
-            return "The check's answer is malformed."
+            return "challenge.problem.malformed"
         if not parts[2].isdigit() or not solves(token, int(counter), int(parts[2])):
-            return "The check's answer is wrong."
+            return "challenge.problem.wrong"
         return None
 
     async def _spend(self, nonce: str, now: float) -> str | None:
@@ -207,7 +211,7 @@ class Challenges:
             logger.warning("guard: cannot record a used challenge (%s); accepting it", exc)
             return None
         assert isinstance(state, RateState)
-        return None if state.allowed else "This check was already used."
+        return None if state.allowed else "challenge.problem.used"
 
 
 async def _read_form(receive: Receive) -> dict[str, str] | None:

@@ -14,17 +14,6 @@ from guard.i18n import CATALOGUE, known_language, markup, text
 
 VERIFY_PATH = "/guard/challenge/verify"
 
-PROBLEM_KEYS = {
-    "The check's answer did not arrive.": "challenge.problem.no_answer",
-    "The check's token is not valid.": "challenge.problem.bad_token",
-    "The check took too long.": "challenge.problem.expired",
-    "The check was started from another network or browser.": "challenge.problem.moved",
-    "The check's answer is malformed.": "challenge.problem.malformed",
-    "The check's answer is wrong.": "challenge.problem.wrong",
-    "This check was already used.": "challenge.problem.used",
-}
-"""The catalogue key of each English sentence guard.challenge gives as a problem."""
-
 
 @dataclass(frozen=True, slots=True)
 class ChallengeTicket:
@@ -66,7 +55,7 @@ progress {{ width: 100%; height: 1.25rem; }}
 <p>{noscript}</p>
 </noscript>
 </form>
-</main>
+{incident}</main>
 <script>
 (async () => {{
   const text = {script_text};
@@ -122,13 +111,16 @@ _FAILED = """<!doctype html>
 """
 
 
-def challenge_page(token: str, difficulty: int, language: str = "en") -> str:
+def challenge_page(
+    token: str, difficulty: int, language: str = "en", incident: str | None = None
+) -> str:
     """The HTML of a challenge for ``token`` at ``difficulty`` leading zero bits.
 
     Args:
         token: the signed challenge token the form posts back.
         difficulty: leading zero bits the proof of work needs.
         language: a catalogue language; one not shipped gets English.
+        incident: the id to quote to support, for a person who cannot pass the check.
     """
     lang = known_language(language)
 
@@ -156,6 +148,12 @@ def challenge_page(token: str, difficulty: int, language: str = "en") -> str:
         verify=VERIFY_PATH,
         token=html.escape(token),
         difficulty=int(difficulty),
+        incident=(
+            f"<p><small>{say('refusal.support')} "
+            f"{html.escape(text(lang, 'refusal.incident', incident=incident))}</small></p>\n"
+            if incident
+            else ""
+        ),
     )
 
 
@@ -163,16 +161,14 @@ def failed_page(problem_key: str, back: str, language: str = "en") -> str:
     """The HTML shown when a solution is refused, with a link to start over.
 
     Args:
-        problem_key: why, as a ``challenge.problem.*`` catalogue key; one of the English
-            sentences in :data:`PROBLEM_KEYS` is translated too, and other text is shown
+        problem_key: why, as a ``challenge.problem.*`` catalogue key; other text is shown
             (escaped) as it is.
         back: the same-site path the "try again" link returns to.
         language: a catalogue language; one not shipped gets English.
     """
     lang = known_language(language)
-    key = PROBLEM_KEYS.get(problem_key, problem_key)
-    known = key.startswith("challenge.problem.") and key in CATALOGUE[lang]
-    message = text(lang, key) if known else problem_key
+    known = problem_key.startswith("challenge.problem.") and problem_key in CATALOGUE[lang]
+    message = text(lang, problem_key) if known else problem_key
     return _FAILED.format(
         lang=lang,
         title=html.escape(text(lang, "challenge.failed.title")),

@@ -7,11 +7,13 @@ Every value is checked once here, so the request path never re-validates.
 
 from __future__ import annotations
 
-from guard.config.settings import DEFAULT_ROUTES, SETTINGS, GuardConfig, Setting, merge
+from guard.config.defaults import DEFAULT_ROUTES, RECORD_LIMITS, merge
+from guard.config.settings import SETTINGS, GuardConfig, Setting
 from guard.config.values import IPNetwork, Rate, RouteClass, Thresholds
 
 __all__ = [
     "DEFAULT_ROUTES",
+    "RECORD_LIMITS",
     "SETTINGS",
     "GuardConfig",
     "IPNetwork",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
+from guard.config.defaults import DEFAULT_ROUTES, RECORD_LIMITS
 from guard.config.explain import toml_value
-from guard.config.settings import DEFAULT_ROUTES, RECORD_LIMITS, SETTINGS, GuardConfig
+from guard.config.settings import SETTINGS, GuardConfig
 
 _INTRO = """\
 # Configuration
@@ -42,10 +43,12 @@ _ROUTES = """
 
 A route class groups paths that share limits. The library's own classes are below; a
 config's `[routes.<name>]` tables merge into them, key by key. Paths are matched in order,
-the catch-all `*` last. A path only the catch-all claims is a static asset when its file
-type is one pages load (`.css`, `.js`, images, fonts, media) or the browser fetches it as a
-subresource (`Sec-Fetch-Dest: image`, `style`, `script`, `font`, ...): assets get the
-static class's limits wherever a site keeps them. A declared class always wins.
+the catch-all `*` last. A path only the catch-all claims is a static asset, with the static
+class's limits, when its file type is one pages load (`.css`, `.js`, images, fonts, media),
+wherever a site keeps its assets. A request the browser says is a subresource
+(`Sec-Fetch-Dest: image`, `style`, `script`, `font`, ...) is counted as an asset but keeps the
+catch-all's limits, since the header is the client's word. A declared class always wins, and
+a record class (even a catch-all one) is never an asset.
 
 ```toml
 {routes}

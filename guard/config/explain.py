@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from guard.config.settings import SETTINGS, GuardConfig
 from guard.config.values import Rate, RouteClass, Thresholds
@@ -12,6 +13,17 @@ from guard.config_file import Layers
 
 _HIDDEN = frozenset({"secret", "previous_secrets", "admin_token"})
 _UNITS = ((86400.0, "day"), (3600.0, "hour"), (60.0, "minute"), (1.0, "second"))
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with any password (and user name) replaced by ``<set>``, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"<set>@{host}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def rate_text(rate: Rate) -> str:
@@ -58,6 +70,8 @@ def explain(config: GuardConfig, layers: Layers) -> str:
             lines.append(f"{setting.key} = {toml_value(shown)}  # {source}")
         elif value is None:
             lines.append(f"# {setting.key} is not set  # {source}")
+        elif setting.key == "store":
+            lines.append(f"{setting.key} = {toml_value(redacted_url(value))}  # {source}")
         else:
             lines.append(f"{setting.key} = {toml_value(_plain(value))}  # {source}")
     return "\n".join([*lines, *tables]) + "\n"

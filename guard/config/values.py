@@ -213,7 +213,9 @@ def _route(where: str, name: str, spec: Any) -> RouteClass:
     unknown = set(spec) - {"paths", "sensitive", "static", "rates", "budgets"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    paths = parse_strings(f"{where}.paths", spec.get("paths", []))
+    if "paths" not in spec:
+        raise ConfigError(f"{where}.paths: required (a new route class needs its paths)")
+    paths = parse_strings(f"{where}.paths", spec["paths"])
     if not paths or any(not (p.startswith("/") or p == "*") for p in paths):
         raise ConfigError(f"{where}.paths: expected paths starting with '/' (or '*')")
     rates = {

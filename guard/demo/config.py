@@ -19,8 +19,8 @@ def demo_config(
     path: str | Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> GuardConfig:
-    """The demo's config with ``path`` (a user's file), ``env`` (``GUARD_*``; none when
-    omitted) and then ``settings`` on top.
+    """The demo's config with ``path`` (a user's file, else the one ``GUARD_CONFIG`` names),
+    ``env`` (``GUARD_*``; none when omitted) and then ``settings`` on top.
 
     Raises:
         ConfigError: a value is invalid.

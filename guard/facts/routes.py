@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guard.config import RouteClass
 
@@ -60,10 +60,15 @@ def looks_like_asset(path: str) -> bool:
 class RouteMatcher:
     """Matches request paths against the configured route classes, first match wins.
 
-    A path no declared class claims (only the catch-all matches) is a static asset when it
-    looks like one, by file type here or by ``Sec-Fetch-Dest`` (:meth:`as_asset`): assets are
-    recognised by what they are, wherever a site keeps them. Declared classes always win, so
-    a record is never an asset.
+    A path no declared class claims (only a catch-all that is not a record class matches) is
+    a static asset when its file type is one pages load: it gets the static class and its
+    limits, wherever a site keeps its assets. The URL is what the app serves, so a client
+    cannot make a page an asset this way.
+
+    ``Sec-Fetch-Dest`` (:meth:`as_asset`) is the client's own word, so a path it alone calls
+    an asset is counted as one (a browser's image fetch is not a page view) but keeps the
+    catch-all's rate limits: a scraper labelling its page requests as images gains nothing.
+    Declared classes always win, so a record is never an asset.
     """
 
     def __init__(self, routes: Sequence[RouteClass]) -> None:
@@ -75,21 +80,27 @@ class RouteMatcher:
             self._table.append((_compile("*"), "*", catch_all))
         static = next((route for route in routes if route.static), None)
         self.asset = RouteMatch(static or RouteClass("static", (), static=True), "*", None)
+        # By name the rate limits are the catch-all's; by kind it is an asset.
+        self._claimed = {
+            route.name: RouteMatch(replace(route, static=True), "*", None)
+            for _, template, route in self._table
+            if template == "*" and not route.sensitive
+        }
 
     def match(self, path: str) -> RouteMatch:
         """The first route class whose template matches ``path`` (the catch-all otherwise)."""
         for pattern, template, route in self._table:
             found = pattern.fullmatch(path)
             if found is not None:
-                if template == "*" and looks_like_asset(path):
+                if template == "*" and not route.sensitive and looks_like_asset(path):
                     return self.asset
                 record = found.groupdict().get("id") if route.sensitive else None
                 return RouteMatch(route, template, record)
         raise AssertionError("the catch-all route always matches")  # pragma: no cover
 
     def as_asset(self, found: RouteMatch, fetch_dest: str | None) -> RouteMatch:
-        """``found``, or the asset class when only the catch-all claimed the path and the
-        browser says it fetches a subresource."""
-        if found.template == "*" and fetch_dest in ASSET_DESTINATIONS:
-            return self.asset
+        """``found``, or, when only a catch-all that is not a record class claimed the path
+        and the client says it fetches a subresource, the same class counted as an asset."""
+        if fetch_dest in ASSET_DESTINATIONS and not found.route_class.static:
+            return self._claimed.get(found.route_class.name, found)
         return found

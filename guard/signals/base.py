@@ -137,12 +137,17 @@ def order_signals(signals: Iterable[Signal]) -> tuple[Signal, ...]:
     given.
 
     Raises:
-        ConfigError: a signal reads evidence no signal provides, or the reads form a cycle.
+        ConfigError: a signal reads evidence no signal provides, two signals provide the same
+            evidence (a built-in signal passed again would count everything twice), or the
+            reads form a cycle.
     """
     pending = list(signals)
     providers: dict[Evidence[Any], list[Signal]] = {}
     for signal in pending:
         for key in signal.provides:
+            if key in providers:
+                names = f"{type(providers[key][0]).__name__} and {type(signal).__name__}"
+                raise ConfigError(f"signals: {names} both provide {key.name!r}")
             providers.setdefault(key, []).append(signal)
     weighers = [s for s in pending if FINDINGS in s.reads]
     needs: dict[int, set[int]] = {}

@@ -9,7 +9,7 @@ import pytest
 
 from guard.cli import main
 from guard.config import GuardConfig, Rate
-from guard.config.explain import rate_text
+from guard.config.explain import rate_text, redacted_url
 from guard.config.starter import starter_config
 from guard.demo.config import demo_config
 
@@ -103,3 +103,32 @@ def test_the_demo_config_is_the_library_plus_its_declarations() -> None:
     assert config.honeypot_paths == ("/resumes/all",)
     assert config.robots_disallow == ("/resume/", "/api/", "/resumes/all")
     assert config.route_class("static") == GuardConfig().route_class("static")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2@10.0.0.5:6379/0", "redis://<set>@10.0.0.5:6379/0"),
+        (
+            "rediss://user:pw@cache.example/1?ssl_ca_certs=/ca.pem",
+            "rediss://<set>@cache.example/1?ssl_ca_certs=/ca.pem",
+        ),
+        ("redis://[::1]:6380/0", "redis://[::1]:6380/0"),
+        ("memory://", "memory://"),
+    ],
+)
+def test_store_passwords_are_never_printed(url: str, shown: str) -> None:
+    """check-config (and guard demo's banner) show a store URL without its credentials."""
+    assert redacted_url(url) == shown
+
+
+def test_check_config_hides_the_store_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis password in GUARD_STORE does not reach check-config's output."""
+    monkeypatch.delenv("GUARD_CONFIG", raising=False)
+    monkeypatch.setenv("GUARD_STORE", "redis://:hunter2-supersecret@10.0.0.5:6379/0")
+    code, out, _ = run(capsys, "check-config")
+    assert code == 0
+    assert "hunter2" not in out
+    assert 'store = "redis://<set>@10.0.0.5:6379/0"  # environment' in out

@@ -191,10 +191,23 @@ def test_documents_are_not_assets(matcher: RouteMatcher, path: str) -> None:
 def test_sec_fetch_dest_marks_catch_all_assets(
     matcher: RouteMatcher, dest: str | None, static: bool
 ) -> None:
-    """A browser's Sec-Fetch-Dest of a subresource makes a catch-all path an asset; a
-    document or no header leaves it a page; a declared record never becomes one."""
-    assert matcher.as_asset(matcher.match("/thumbs/42"), dest).route_class.static is static
+    """A browser's Sec-Fetch-Dest of a subresource makes a catch-all path count as an asset
+    but keeps the catch-all's limits (the header is the client's word); a document or no
+    header leaves it a page; a declared record never becomes one."""
+    found = matcher.as_asset(matcher.match("/thumbs/42"), dest)
+    assert found.route_class.static is static
+    assert found.route_class.name == "default"
     assert not matcher.as_asset(matcher.match("/resume/42"), "image").route_class.static
+
+
+def test_a_record_catch_all_never_becomes_an_asset() -> None:
+    """A site whose catch-all is its record class keeps every path a record, whatever its
+    file type or Sec-Fetch-Dest."""
+    everything = RouteClass("records", ("*",), sensitive=True)
+    matcher = RouteMatcher([STATIC, everything])
+    for path in ("/people/7.png", "/people/7"):
+        found = matcher.as_asset(matcher.match(path), "image")
+        assert found.route_class is everything
 
 
 def test_a_config_without_a_static_class_still_has_one_for_assets() -> None:

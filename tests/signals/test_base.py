@@ -14,6 +14,7 @@ from guard.signals.base import FINDINGS, BaseSignal, Evidence, Report, order_sig
 from guard.signals.behaviour import PROFILE, BehaviourSignal
 from guard.signals.model import ModelSignal
 from guard.signals.newcomer import SURGE, NewcomerSurgeSignal
+from guard.signals.rate_limit import RateLimitSignal
 from guard.store.base import Result
 
 COLOUR: Evidence[str] = Evidence("colour")
@@ -112,3 +113,10 @@ def test_kept_state_belongs_to_its_signal() -> None:
     assert report.kept(first) == [1]
     assert report.kept(second) is None
     assert report.read(COLOUR) is None
+
+
+def test_a_built_in_signal_passed_again_is_refused() -> None:
+    """Passing a built-in signal to signals= would count it twice: it is a config error."""
+    config = GuardConfig()
+    with pytest.raises(ConfigError, match="both provide 'rate_policies'"):
+        Guard(config, signals=[RateLimitSignal(config)])
