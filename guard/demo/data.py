@@ -8,25 +8,19 @@ The phone numbers look like Chinese mobile numbers but are random digits, not re
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import asdict, dataclass
 
-from guard.demo.words import (
+from guard.demo.draws import (
     CITIES,
     FIRST_RESUME_ID,
-    GIVEN_NAMES,
     JOB_WISHES,
-    SURNAMES,
-    WINDOW_SECONDS,
+    draw_resume,
+    newest_first,
+    record_rng,
 )
 
 _EPOCH = dt.date(2025, 6, 30)  # fixed "today" so data never depends on the clock
 
-EDUCATION = ("Junior high", "High school", "Vocational", "Associate", "Bachelor", "Master")
-_TRAITS = (
-    "reliable", "hard-working", "punctual", "friendly", "detail-oriented",
-    "team player", "fast learner", "good communicator", "well organised",
-)  # fmt: skip
 COMPANIES = (
     "Golden Dragon Logistics", "Sunrise Catering", "Harbour Trading Co.", "Jade Tech",
     "Bright Future Education", "Great Wall Security", "Lotus Home Services",
@@ -71,36 +65,22 @@ class Job:
     description: str
 
 
-def _rng(seed: int, record_id: int) -> random.Random:
-    return random.Random(seed * 1_000_003 + record_id)
-
-
-def _updated_offset(rng: random.Random) -> int:
-    """Seconds before ``_EPOCH``; must be the first draw so ordering needs only this one."""
-    return rng.randrange(WINDOW_SECONDS)
-
-
 def make_resume(seed: int, resume_id: int) -> Resume:
     """Build the resume with ``resume_id`` for ``seed`` (no range check)."""
-    rng = _rng(seed, resume_id)
-    updated = _EPOCH - dt.timedelta(seconds=_updated_offset(rng))
-    name = f"{rng.choice(SURNAMES)} {rng.choice(GIVEN_NAMES)}"
-    phone = "1" + rng.choice("358") + "".join(rng.choices("0123456789", k=9))
-    age = rng.randint(18, 58)
-    years = rng.randint(0, max(0, age - 18))
-    job_wish = rng.choice(JOB_WISHES)
-    traits = ", ".join(rng.sample(_TRAITS, 2))
+    drawn = draw_resume(seed, resume_id)
+    traits = ", ".join(drawn.traits)
+    years, job_wish = drawn.years_experience, drawn.job_wish
     return Resume(
         id=resume_id,
-        name=name,
-        phone=phone,
-        age=age,
-        gender=rng.choice(("Male", "Female")),
-        city=rng.choice(CITIES),
+        name=drawn.name,
+        phone=drawn.phone,
+        age=drawn.age,
+        gender=drawn.gender,
+        city=drawn.city,
         job_wish=job_wish,
         years_experience=years,
-        education=rng.choice(EDUCATION),
-        updated=updated,
+        education=drawn.education,
+        updated=_EPOCH - dt.timedelta(seconds=drawn.updated_offset),
         summary=f"{years} years of experience, {traits}. Looking for work as {job_wish.lower()}.",
     )
 
@@ -114,10 +94,7 @@ class ResumeStore:
         self.count = count
         self.seed = seed
         self._cache: dict[int, Resume] = {}
-        ids = range(FIRST_RESUME_ID, FIRST_RESUME_ID + count)
-        offsets = {i: _updated_offset(_rng(seed, i)) for i in ids}
-        # Newest first: smallest offset before _EPOCH; ties broken by id for determinism.
-        self._order: list[int] = sorted(ids, key=lambda i: (offsets[i], i))
+        self._order = newest_first(seed, range(FIRST_RESUME_ID, FIRST_RESUME_ID + count))
 
     def __len__(self) -> int:
         return self.count
@@ -164,7 +141,7 @@ def make_jobs(seed: int, count: int = 50) -> list[Job]:
     """Build ``count`` job postings for ``seed``, newest first."""
     jobs: list[Job] = []
     for job_id in range(1, count + 1):
-        rng = _rng(seed, -job_id)  # negative ids never collide with resume ids
+        rng = record_rng(seed, -job_id)  # negative ids never collide with resume ids
         title = rng.choice(JOB_WISHES)
         company = rng.choice(COMPANIES)
         low = rng.randrange(3000, 15000, 500)

@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 
-from guard.demo.words import FIRST_RESUME_ID
+from guard.demo.draws import FIRST_RESUME_ID
 from guard.learn.agents import (
     SEARCH_ENGINES,
     browser_device,

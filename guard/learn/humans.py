@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from guard.demo.words import CITIES, JOB_WISHES, SURNAMES
+from guard.demo.draws import CITIES, JOB_WISHES, SURNAMES
 from guard.learn.agents import browser_device, residential_ip
 from guard.learn.browsers import Device
 from guard.learn.visits import (

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from guard.demo.words import FIRST_RESUME_ID
+from guard.demo.draws import FIRST_RESUME_ID
 from guard.learn.browsers import SITE_URL, Device, Fetch, FetchKind
 from guard.learn.events import Event
 from guard.learn.records import Records

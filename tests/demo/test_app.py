@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 
 from guard.demo.app import create_demo_app
 from guard.demo.data import ResumeStore, make_jobs, make_resume
+from guard.demo.draws import FIRST_RESUME_ID
 from guard.demo.session import SessionSigner
-from guard.demo.words import FIRST_RESUME_ID
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guard.demo import data
-from guard.demo.words import CITIES, FIRST_RESUME_ID, GIVEN_NAMES, JOB_WISHES, SURNAMES
+from guard.demo.draws import CITIES, FIRST_RESUME_ID, GIVEN_NAMES, JOB_WISHES, SURNAMES
 from guard.learn import records
 from guard.learn.visits import DEMO_SEED
 

@@ -16,7 +16,7 @@ import pytest
 
 from guard.demo.app import ROBOTS_TXT, create_demo_app
 from guard.demo.config import demo_config
-from guard.demo.words import FIRST_RESUME_ID
+from guard.demo.draws import FIRST_RESUME_ID
 from guard.facts import FactExtractor
 from guard.learn.events import Event
 from guard.learn.families import GENERATORS
