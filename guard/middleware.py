@@ -45,13 +45,14 @@ class GuardMiddleware:
         self.guard = guard or Guard.from_config(config, **options)
         self.endpoints = Endpoints(self.guard)
         self._published = False
-        state = getattr(app, "state", None)  # wrapping a Starlette or FastAPI app directly
-        if state is not None:
-            state.guard = self.guard
+        self._publish(app)  # wrapping a Starlette or FastAPI app directly
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._published:
-            self._publish(scope)
+            # Under add_middleware the app is known only from the first scope (the lifespan's,
+            # or the first request's): after that there is nothing left to look for.
+            self._publish(scope.get("app"))
+            self._published = True
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._closing_on_shutdown(send))
             return
@@ -98,12 +99,11 @@ class GuardMiddleware:
         await self.app(scope, receive, observed_send)
         return status
 
-    def _publish(self, scope: Scope) -> None:
-        """Make the engine ``app.state.guard`` on a Starlette-style app (``scope["app"]``)."""
-        state = getattr(scope.get("app"), "state", None)
+    def _publish(self, app: object) -> None:
+        """Make the engine ``app.state.guard`` when ``app`` is a Starlette-style app."""
+        state = getattr(app, "state", None)
         if state is not None:
             state.guard = self.guard
-            self._published = True
 
     def _closing_on_shutdown(self, send: Send) -> Send:
         """Pass lifespan messages on unchanged; as the app's shutdown completes, close the
