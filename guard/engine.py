@@ -269,10 +269,11 @@ class Guard:
             path=facts.path,
             ticket=ticket,
         )
-        return apply_refusal_headers(self._respond(refusal), refusal)
+        return self._respond(refusal)
 
     def _respond(self, refusal: Refusal) -> Response:
-        """The responder's response; the default one if the responder fails."""
+        """The responder's response with the refusal headers it did not set; the default
+        page (which sets them all itself) when there is no responder or it fails."""
         if self.responder is default_responder:
             return default_responder(refusal)
         try:
@@ -282,7 +283,7 @@ class Guard:
         except Exception:
             logger.exception("guard: the responder failed; sending the default page")
             return default_responder(refusal)
-        return response
+        return apply_refusal_headers(response, refusal)
 
     async def _tarpit(self) -> None:
         self._tarpitted += 1

@@ -18,7 +18,7 @@ from guard import Action, GuardMiddleware, StorageError
 from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.facts import Facts
-from guard.signals.base import Report, StatelessSignal
+from guard.signals.base import BaseSignal, Report
 from guard.store import Store
 from guard.store.base import Op, Result
 from guard.testing import CHROME_UA, ManualClock, call_asgi, chrome_headers
@@ -185,7 +185,7 @@ async def test_store_outage_fails_closed_when_configured() -> None:
     assert reply.header("retry-after") == "5"
 
 
-class BrokenSignal(StatelessSignal):
+class BrokenSignal(BaseSignal):
     """A signal with a bug: it raises on every request."""
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
@@ -283,7 +283,7 @@ async def test_the_store_closes_when_the_app_shuts_down() -> None:
     assert store.closed
 
 
-class FlakySignal(StatelessSignal):
+class FlakySignal(BaseSignal):
     """A signal with an intermittent bug: it raises on every other request."""
 
     def __init__(self) -> None:

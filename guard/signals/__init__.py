@@ -11,7 +11,6 @@ from guard.signals.base import (
     Finding,
     Report,
     Signal,
-    StatelessSignal,
     order_signals,
 )
 from guard.signals.behaviour import BehaviourSignal
@@ -53,7 +52,6 @@ __all__ = [
     "Finding",
     "Report",
     "Signal",
-    "StatelessSignal",
     "default_signals",
     "order_signals",
 ]

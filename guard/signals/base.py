@@ -127,10 +127,6 @@ class BaseSignal:
         return ()
 
 
-StatelessSignal = BaseSignal
-"""A signal that needs no store: only ``judge`` to write."""
-
-
 def order_signals(signals: Iterable[Signal]) -> tuple[Signal, ...]:
     """``signals`` in an order that honours their ``reads``: each after the signals that
     provide what it reads, those reading :data:`FINDINGS` after every other; otherwise as

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from guard.facts import Facts
-from guard.signals.base import Report, StatelessSignal
+from guard.signals.base import BaseSignal, Report
 from guard.store.base import Result
 
 _BROWSER_BASICS = ("accept", "accept-language", "accept-encoding")
@@ -33,7 +33,7 @@ _SITE_INTERNAL = frozenset({"same-origin", "same-site"})
 _ENGINE_VERSION = re.compile(r'"Chromium";v="(\d+)"')
 
 
-class HeaderSignal(StatelessSignal):
+class HeaderSignal(BaseSignal):
     """Checks a browser UA against the headers that browser always sends."""
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:

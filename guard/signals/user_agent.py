@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guard.facts import Facts
-from guard.signals.base import Report, StatelessSignal
+from guard.signals.base import BaseSignal, Report
 from guard.store.base import Result
 
 # (weight on sensitive or robots-disallowed routes, weight elsewhere). A declared crawler
@@ -23,7 +23,7 @@ IMPOSTOR = 0.95
 """A UA claiming a known search engine from an address it does not use: refused anywhere."""
 
 
-class UserAgentSignal(StatelessSignal):
+class UserAgentSignal(BaseSignal):
     """Scores what the User-Agent header admits to."""
 
     def __init__(self, robots_disallow: Sequence[str]) -> None:
