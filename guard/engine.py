@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -39,7 +39,9 @@ from guard.observe.decision_log import DecisionLog
 from guard.observe.metrics import Metrics
 from guard.policy import Policy, Verdict
 from guard.signals import Report, Signal, default_signals, order_signals
-from guard.signals.clearance import CLEARANCE_REVOKED, ClearanceReplaySignal
+from guard.signals.campaign import CAMPAIGN
+from guard.signals.clearance import CLEARED, ClearanceSignal
+from guard.signals.discovery import DiscoverySignal
 from guard.signals.rate_limit import RATE_POLICIES
 from guard.signing import Signer
 from guard.store import Store, store_for
@@ -70,6 +72,7 @@ class Decision:
     facts: Facts
     verdict: Verdict
     report: Report | None
+    settled: bool = False
 
 
 class Guard:
@@ -122,16 +125,18 @@ class Guard:
             difficulty=config.challenge_difficulty,
             clearance_ttl=config.clearance_ttl,
             policy=self.policy,
+            records=config.clearance_records,
         )
         builtin = (
             (
                 *default_signals(config, self.policy),
-                ClearanceReplaySignal(self.challenges, config.key_prefix),
+                ClearanceSignal(self.challenges, config.key_prefix),
             )
             if builtin_signals
             else ()
         )
         self.signals = order_signals((*builtin, *signals))
+        self.discovery = next((s for s in self.signals if isinstance(s, DiscoverySignal)), None)
         self.bots = GoodBotVerifier(
             load_good_bots(config.good_bots) if config.verify_bots != "off" else (),
             DnsResolver() if config.verify_bots == "dns" else None,
@@ -190,9 +195,7 @@ class Guard:
         except Exception:
             await self._settle(facts, report, status=0)  # give back what the reads reserved
             raise
-        cleared = facts.verified_bot or (
-            self.challenges.cleared(facts) and not report.read(CLEARANCE_REVOKED)
-        )
+        cleared = facts.verified_bot or report.read(CLEARED) is True
         rate_policy = report.read(RATE_POLICIES) or ()
         verdict = self.policy.decide(report.findings, rate_policy, cleared)
         return Decision(facts, verdict, report)
@@ -253,8 +256,9 @@ class Guard:
         else:
             kind = "throttle" if verdict.action is Action.THROTTLE else "block"
         navigation = facts.method in {"GET", "HEAD"} and facts.is_document
+        campaign = decision.report is not None and decision.report.read(CAMPAIGN) is True
         ticket = (
-            self.challenges.ticket(facts, scope, verdict.score)
+            self.challenges.ticket(facts, scope, verdict.score, campaign)
             if kind == "challenge" and navigation and not facts.wants_json
             else None
         )
@@ -292,6 +296,14 @@ class Guard:
         finally:
             self._tarpitted -= 1
 
+    def body_scanner(self, decision: Decision) -> Callable[[bytes, str | None], None] | None:
+        """For a served page whose route class shows records: what reads its body, chunk by
+        chunk with the response's Content-Encoding, to note the records it links to."""
+        if self.discovery is None or decision.report is None:
+            return None
+        scanner = self.discovery.scanner(decision.facts, decision.report)
+        return None if scanner is None else scanner.feed
+
     def tracking_cookie(self, decision: Decision, scope: Scope) -> str | None:
         """The guard cookie to set on a served page (Set-Cookie value), if any: enforcing,
         a page, and a client that does not return one yet."""
@@ -308,12 +320,27 @@ class Guard:
             f"Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
         )
 
+    async def settle(self, decision: Decision, status: int) -> None:
+        """Write the request's state back (once): the middleware calls it before the last
+        chunk of a served response goes out, so that the client's next request finds its
+        profile with this one counted (and the records this page showed noted), not a copy
+        from before it. Failures here only get logged."""
+        if decision.report is None or decision.settled:
+            return
+        decision.settled = True
+        try:
+            await self._settle(decision.facts, decision.report, status)
+        except Exception:
+            logger.exception("guard: could not store the state of %s", decision.facts.path)
+
     async def record(self, decision: Decision, status: int) -> None:
-        """After the response: write state back and log. Failures here only get logged."""
+        """After the response: write state back (unless :meth:`settle` did) and log.
+        Failures here only get logged."""
         facts = decision.facts
         self.metrics.count(decision.verdict.action, decision.verdict.enforced)
         try:
-            if decision.report is not None:
+            if decision.report is not None and not decision.settled:
+                decision.settled = True
                 await self._settle(facts, decision.report, status)
             if self.log is not None and self.log.wants(decision.verdict):
                 self.log.write(facts, decision.verdict, status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Unpack
 
 from guard.config import GuardConfig
@@ -83,17 +84,32 @@ class GuardMiddleware:
             await guard.record(decision, status)
 
     async def _serve(self, decision: Decision, scope: Scope, receive: Receive, send: Send) -> int:
-        """Run the app, noting its status and adding the guard cookie when one is due."""
+        """Run the app, noting its status and adding the guard cookie when one is due; on a
+        page that shows records, note which records its body links to."""
         cookie = self.guard.tracking_cookie(decision, scope)
+        scan = self.guard.body_scanner(decision)
+        path = decision.facts.path
         status = 0
+        encoding: str | None = None
 
         async def observed_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, encoding, scan
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if scan is not None:
+                    encoding = _content_encoding(message.get("headers", ()))
                 if cookie is not None:
                     extra = (b"set-cookie", cookie.encode("latin-1"))
                     message["headers"] = [*message.get("headers", ()), extra]
+            elif message["type"] == "http.response.body":
+                if scan is not None:
+                    try:
+                        scan(message.get("body", b""), encoding)
+                    except Exception:
+                        logger.exception("guard: could not read the records %s shows", path)
+                        scan = None
+                if not message.get("more_body", False):
+                    await self.guard.settle(decision, status)
             await send(message)
 
         await self.app(scope, receive, observed_send)
@@ -115,3 +131,11 @@ class GuardMiddleware:
             await send(message)
 
         return observed
+
+
+def _content_encoding(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The Content-Encoding of a response's raw headers, if any."""
+    for name, value in headers:
+        if name.lower() == b"content-encoding":
+            return value.decode("latin-1")
+    return None

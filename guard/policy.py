@@ -156,9 +156,12 @@ class Policy:
         """The verdict for one request's findings: the most severe of what findings force
         and what the score earns.
 
-        A ``cleared`` client (it solved a challenge lately) is not sent to the gray zone
-        again; a score at the block threshold and whatever findings force (budgets, rate
-        limits) still apply, so a bot that solves the challenge and harvests is still stopped.
+        A score at the block threshold blocks only when hard evidence is part of it (see
+        :class:`~guard.scoring.Finding`); on soft evidence alone it earns the gray action,
+        so a person always has a way past. A ``cleared`` client (it solved a challenge
+        lately, and its clearance still covers this request) is not sent to the gray zone
+        again; hard evidence at the block threshold and whatever findings force (budgets,
+        rate limits) still apply, so a bot that solves the challenge and harvests is stopped.
         """
         enforced = self._mode == "enforce"
         if not findings:
@@ -166,7 +169,7 @@ class Policy:
         t = self._thresholds
         weighed = [(self.weight(f), f) for f in findings]
         score = combine(w for w, _ in weighed)
-        if score >= t.block:
+        if score >= t.block and any(f.hard for f in findings):
             action = Action.BLOCK
         elif score >= t.gray and not cleared:
             action = t.gray_action

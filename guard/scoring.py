@@ -21,6 +21,10 @@ class Finding:
             force a refusal; most findings force nothing).
         retry_after: seconds until the refusal would lift, when known.
         policy: for rate limits, the ``RateLimit-Policy`` item, e.g. ``"ip";q=30;w=60``.
+        hard: evidence a person cannot produce by accident (a declared automation client on
+            records, an impostor, a honeypot, robots.txt ignored, proven enumeration, a
+            copied clearance). Only a score that includes hard evidence may block; soft
+            evidence (headers, timing, the model, population signals) can only challenge.
     """
 
     reason: str
@@ -28,6 +32,7 @@ class Finding:
     action: Action = Action.ALLOW
     retry_after: float | None = None
     policy: str | None = None
+    hard: bool = False
 
 
 class Scorer(Protocol):

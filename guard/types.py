@@ -15,10 +15,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Clock = Callable[[], float]
 """Seconds since the epoch; injected so tests control time instead of sleeping."""
 
-ActorKind = Literal["ip", "network", "fingerprint", "identity", "client", "global", "newcomer"]
-"""Who a counter belongs to. `client` is one IP with one user agent; `global` is everyone;
-`newcomer` is every request without the guard's cookie, together (only when enforcing, since
-the guard sets its cookie only then)."""
+ActorKind = Literal["ip", "network", "fingerprint", "identity", "client", "global"]
+"""Who a counter belongs to. `client` is one IP with one user agent; `global` is everyone."""
 
 ACTOR_KINDS: tuple[ActorKind, ...] = (
     "ip",
@@ -27,7 +25,6 @@ ACTOR_KINDS: tuple[ActorKind, ...] = (
     "identity",
     "client",
     "global",
-    "newcomer",
 )
 
 Mode = Literal["enforce", "shadow", "off"]

@@ -19,8 +19,10 @@ from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Report
+from guard.signals.behaviour import profile_key
+from guard.signals.profile import ClientProfile
 from guard.store import Store
-from guard.store.base import Op, Result
+from guard.store.base import Op, Result, ValueGet
 from guard.testing import CHROME_UA, ManualClock, call_asgi, chrome_headers
 from guard.types import Message, Receive, Scope, Send
 from tests.conftest import SECRET, GuardedFactory
@@ -312,3 +314,38 @@ async def test_an_intermittent_bug_does_not_eat_budgets() -> None:
         for n in range(10)
     ]
     assert statuses == [200] * 10
+
+
+async def test_state_is_written_before_the_page_reaches_the_client(
+    guarded: GuardedFactory,
+) -> None:
+    """By the time the last chunk of a served page goes out, the client's profile already
+    counts the page and holds the records it showed: a next request sent as soon as the
+    page arrives cannot load an older copy (and overwrite what this one wrote)."""
+    app, _ = guarded(model="off")
+    seen: list[ClientProfile | None] = []
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/resumes",
+        "query_string": b"page=2",
+        "headers": [(k.encode(), v.encode()) for k, v in chrome_headers().items()],
+        "client": ("198.51.100.9", 1),
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            facts = app.guard.facts.extract(scope, app.guard.clock())
+            key = profile_key(app.guard.config.key_prefix, facts)
+            (found,) = await app.guard.store.execute([ValueGet(key, ClientProfile)], facts.now)
+            seen.append(found if isinstance(found, ClientProfile) else None)
+
+    await app(scope, receive, send)
+    assert seen
+    profile = seen[0]
+    assert profile is not None
+    assert profile.documents == 1
+    assert len(profile.ledger.shown) == 2 * 20

@@ -40,9 +40,38 @@ def test_no_findings_allow(policy: Policy) -> None:
 def test_thresholds_map_score_to_action(
     policy: Policy, weights: list[float], action: Action
 ) -> None:
-    """Below gray allows, from gray the gray action applies, from block a block."""
-    verdict = policy.decide([Finding(f"r{i}", w) for i, w in enumerate(weights)])
+    """Below gray allows, from gray the gray action applies, from block (with hard
+    evidence in the score) a block."""
+    findings = [Finding(f"r{i}", w) for i, w in enumerate(weights)]
+    findings[0].hard = True
+    verdict = policy.decide(findings)
     assert verdict.action is action
+
+
+@pytest.mark.parametrize("weights", [[0.9], [0.5, 0.5, 0.5, 0.5], [0.99, 0.99]])
+def test_soft_evidence_alone_never_blocks(policy: Policy, weights: list[float]) -> None:
+    """However much soft evidence combines (headers, timing, the model), it earns the
+    gray action, which a person can get past, never a 403."""
+    verdict = policy.decide([Finding(f"r{i}", w) for i, w in enumerate(weights)])
+    assert verdict.score >= policy.thresholds.block
+    assert verdict.action is Action.CHALLENGE
+
+
+def test_hard_evidence_below_block_only_challenges(policy: Policy) -> None:
+    """Hard evidence blocks only when the score reaches the block threshold."""
+    verdict = policy.decide([Finding("robots_ignored", 0.7, hard=True)])
+    assert verdict.action is Action.CHALLENGE
+
+
+def test_a_clearance_covers_soft_evidence_but_not_hard(policy: Policy) -> None:
+    """A cleared client is served despite soft evidence at any score; hard evidence at
+    the block threshold and forced actions still refuse it."""
+    soft = [Finding("model", 0.95), Finding("no_fetch_metadata", 0.4)]
+    assert policy.decide(soft, cleared=True).action is Action.ALLOW
+    hard = [Finding("honeypot", 0.95, hard=True)]
+    assert policy.decide(hard, cleared=True).action is Action.BLOCK
+    budget = [Finding("harvest_budget:ip:hour", 0.5, Action.BLOCK, 900.0)]
+    assert policy.decide(budget, cleared=True).action is Action.BLOCK
 
 
 def test_gray_action_is_configurable() -> None:
@@ -58,7 +87,8 @@ def test_thresholds_can_be_replaced_live(policy: Policy) -> None:
     findings = [Finding("odd", 0.5)]
     assert policy.decide(findings).action is Action.ALLOW
     policy.thresholds = Thresholds(gray=0.4, block=0.45)
-    assert policy.decide(findings).action is Action.BLOCK
+    assert policy.decide(findings).action is Action.CHALLENGE
+    assert policy.decide([Finding("odd", 0.5, hard=True)]).action is Action.BLOCK
 
 
 def test_forced_action_wins_over_low_score(policy: Policy) -> None:
@@ -71,7 +101,10 @@ def test_forced_action_wins_over_low_score(policy: Policy) -> None:
 
 def test_score_wins_over_milder_forced_action(policy: Policy) -> None:
     """A blocking score is not softened by a finding that only forces a throttle."""
-    findings = [Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0), Finding("honeypot", 0.95)]
+    findings = [
+        Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0),
+        Finding("honeypot", 0.95, hard=True),
+    ]
     assert policy.decide(findings).action is Action.BLOCK
 
 
@@ -117,7 +150,7 @@ def test_score_is_the_combined_weight(policy: Policy) -> None:
 def test_shadow_mode_is_not_enforced() -> None:
     """In shadow mode the verdict carries the action but does not refuse."""
     shadow = Policy("shadow", Thresholds())
-    verdict = shadow.decide([Finding("honeypot", 0.95)])
+    verdict = shadow.decide([Finding("honeypot", 0.95, hard=True)])
     assert verdict.action is Action.BLOCK
     assert verdict.enforced is False
     assert verdict.refuses is False
@@ -162,7 +195,7 @@ def test_exceeded_policy_comes_from_the_rate_finding(policy: Policy) -> None:
 def test_weights_override_a_reason_or_its_family(policy: Policy) -> None:
     """A weight set for a reason wins over its family's, which wins over the signal's own;
     the reasons are ranked by the weights used."""
-    findings = [Finding("automation:curl", 0.95), Finding("no_cookies", 0.5)]
+    findings = [Finding("automation:curl", 0.95, hard=True), Finding("no_cookies", 0.5)]
     assert policy.decide(findings).action is Action.BLOCK
     policy.weights = {"automation": 0.1}
     verdict = policy.decide(findings)
@@ -199,7 +232,7 @@ def test_thresholds_validate_themselves() -> None:
 
 def test_mode_decides_whether_verdicts_are_enforced(policy: Policy) -> None:
     """Shadow mode marks verdicts as not enforced; back to enforce, they are again."""
-    findings = [Finding("honeypot", 0.95)]
+    findings = [Finding("honeypot", 0.95, hard=True)]
     policy.mode = "shadow"
     assert not policy.decide(findings).enforced
     policy.mode = "enforce"

@@ -37,6 +37,11 @@ CLEARANCE, TOKEN = "clearance", "challenge"
 TOKEN_TTL = 300.0
 MAX_FORM_BYTES = 4096
 MAX_EXTRA_BITS = 4
+CAMPAIGN_BITS = 2
+"""Extra leading zero bits during a campaign: four times the work (a person pays it once
+on arrival; a farm pays it for every few records)."""
+CAMPAIGN_RECORDS = 4
+"""What a clearance earned during a campaign covers (see ``clearance_records``)."""
 
 __all__ = ["CLEARANCE_COOKIE", "VERIFY_PATH", "ChallengeStats", "ChallengeTicket", "Challenges"]
 
@@ -60,6 +65,9 @@ class Challenges:
         difficulty: leading zero bits a solution needs at the gray threshold.
         clearance_ttl: seconds a clearance lasts.
         policy: the live policy (difficulty rises by a bit per 0.1 above its gray threshold).
+        records: what a clearance covers: a record read costs 1, one the client was never
+            shown costs more (see :mod:`guard.signals.clearance`); a clearance earned
+            during a campaign covers ``CAMPAIGN_RECORDS``.
     """
 
     def __init__(
@@ -71,6 +79,7 @@ class Challenges:
         difficulty: int,
         clearance_ttl: float,
         policy: Policy,
+        records: int = 24,
     ) -> None:
         self.signer = signer
         self.store = store
@@ -78,6 +87,7 @@ class Challenges:
         self.difficulty = difficulty
         self.clearance_ttl = clearance_ttl
         self.policy = policy
+        self.records = records
         self.stats = ChallengeStats()
         self._opened: tuple[str, list[str]] = ("", [])  # the last clearance checked
 
@@ -89,29 +99,38 @@ class Challenges:
         extra = int(max(score - self.policy.thresholds.gray, 0.0) * 10)
         return self.difficulty + min(extra, MAX_EXTRA_BITS)
 
-    def ticket(self, facts: Facts, scope: Scope, score: float) -> ChallengeTicket:
-        """A signed challenge for this client, returning it to the URL it asked for."""
-        difficulty = self.difficulty_for(score)
+    def ticket(
+        self, facts: Facts, scope: Scope, score: float, campaign: bool = False
+    ) -> ChallengeTicket:
+        """A signed challenge for this client, returning it to the URL it asked for; during
+        a ``campaign`` it is harder and its clearance covers less."""
+        difficulty = self.difficulty_for(score) + (CAMPAIGN_BITS if campaign else 0)
+        records = CAMPAIGN_RECORDS if campaign else self.records
         back = _return_path(scope)
         encoded = base64.urlsafe_b64encode(back.encode()).decode().rstrip("=")
         body = "|".join(
             (
-                "c1",
+                "c2",
                 str(int(facts.now)),
                 str(difficulty),
                 self._binding(facts),
                 secrets.token_urlsafe(12),
+                str(records),
                 encoded,
             )
         )
         self.stats.issued += 1
         return ChallengeTicket(self.signer.sign(body, purpose=TOKEN), difficulty)
 
-    def clearance(self, network: str, user_agent: str, now: float) -> str:
-        """A signed clearance for a client in ``network`` with ``user_agent``."""
+    def clearance(
+        self, network: str, user_agent: str, now: float, records: int | None = None
+    ) -> str:
+        """A signed clearance for a client in ``network`` with ``user_agent``, covering
+        ``records`` (``clearance_records`` when omitted)."""
         expires = int(now + self.clearance_ttl)
         bound = binding(network, user_agent)
-        body = f"k1|{expires}|{bound}|{secrets.token_urlsafe(9)}"
+        covers = self.records if records is None else records
+        body = f"k2|{expires}|{bound}|{secrets.token_urlsafe(9)}|{covers}"
         return self.signer.sign(body, purpose=CLEARANCE)
 
     def _clearance(self, facts: Facts) -> list[str]:
@@ -126,7 +145,13 @@ class Challenges:
         if value != self._opened[0]:
             body = self.signer.open(value, purpose=CLEARANCE)
             parts = body.split("|") if body else []
-            valid = len(parts) == 4 and parts[0] == "k1" and parts[1].isdigit()
+            valid = (
+                len(parts) == 5
+                and parts[0] == "k2"
+                and parts[1].isdigit()
+                and parts[4].isdigit()
+                and len(parts[4]) <= 6
+            )
             self._opened = (value, parts if valid else [])
         return self._opened[1]
 
@@ -140,6 +165,11 @@ class Challenges:
         """Whether the request carries a valid clearance for this network and user agent."""
         parts = self._clearance(facts)
         return bool(parts) and int(parts[1]) > facts.now and parts[2] == self._binding(facts)
+
+    def covers(self, facts: Facts) -> int:
+        """What the request's clearance covers (see ``records``); 0 without one."""
+        parts = self._clearance(facts)
+        return int(parts[4]) if parts else 0
 
     async def verify(
         self,
@@ -159,7 +189,7 @@ class Challenges:
         token = (form or {}).get("token", "")
         body = self.signer.open(token, purpose=TOKEN)
         parts = body.split("|") if body else []
-        back = _decode_path(parts[5]) if len(parts) == 6 else "/"
+        back = _decode_path(parts[6]) if len(parts) == 7 else "/"
         problem = self._problem(facts, form, token, parts)
         if problem is None:
             problem = await self._spend(parts[4], facts.now)
@@ -171,7 +201,7 @@ class Challenges:
         response = RedirectResponse(back, 303, {"Cache-Control": "no-store"})
         response.set_cookie(
             CLEARANCE_COOKIE,
-            self.clearance(facts.actors["network"], facts.user_agent, facts.now),
+            self.clearance(facts.actors["network"], facts.user_agent, facts.now, int(parts[5])),
             max_age=int(self.clearance_ttl),
             httponly=True,
             samesite="lax",
@@ -189,7 +219,12 @@ class Challenges:
         good (the token still unspent)."""
         if form is None:
             return "challenge.problem.no_answer"
-        if len(parts) != 6 or parts[0] != "c1" or not parts[1].isdigit():
+        if (
+            len(parts) != 7
+            or parts[0] != "c2"
+            or not parts[1].isdigit()
+            or not (parts[5].isdigit() and len(parts[5]) <= 6)
+        ):
             return "challenge.problem.bad_token"
         if not 0 <= facts.now - int(parts[1]) <= TOKEN_TTL:
             return "challenge.problem.expired"

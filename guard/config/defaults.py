@@ -31,7 +31,6 @@ RECORD_LIMITS: Mapping[str, Any] = MappingProxyType(
             "network": "120/minute",
             "identity": "60/minute",
             "fingerprint": "600/minute",
-            "newcomer": "30/minute",
         },
         "budgets": {
             "ip": ["120/hour", "400/day"],

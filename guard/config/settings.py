@@ -131,10 +131,10 @@ class GuardConfig:
         "routes",
         "tables: routes.<name>",
         "Route classes: `paths` (templates; `{id}` names the record, a trailing `*` matches "
-        "the rest), `sensitive` (records: budgets count them), `static`, `rates` and "
-        "`budgets` by actor kind (ip, network, fingerprint, identity, client, global; "
-        "`newcomer` on a sensitive class: first-visit record reads sitewide). Merged into "
-        "the defaults below.",
+        "the rest), `sensitive` (records: budgets count them), `static`, `shows_records` "
+        "(its pages list records: the guard notes which records each client was shown), "
+        "`rates` and `budgets` by actor kind (ip, network, fingerprint, identity, client, "
+        "global). Merged into the defaults below.",
         parse_routes,
         shape="table",
         factory=_default_routes,
@@ -265,6 +265,23 @@ class GuardConfig:
         "The site's time zone, for night-time activity.",
         _number(-14.0, 14.0),
     )
+    campaign_floor: int = _setting(
+        12,
+        "campaign_floor",
+        "integer 1..1000000",
+        "Networks whose new clients read records within a minute that always count as "
+        "normal; above it and above `campaign_factor` times the site's learned baseline for "
+        "the hour, a campaign is under way.",
+        _integer(1, 1_000_000),
+    )
+    campaign_factor: float = _setting(
+        4.0,
+        "campaign_factor",
+        "number 1..1000",
+        "How many times the site's usual number of new record readers (learned online, by "
+        "hour of day) makes a campaign.",
+        _number(1.0, 1000.0),
+    )
     challenge_difficulty: int = _setting(
         16,
         "challenge_difficulty",
@@ -279,6 +296,15 @@ class GuardConfig:
         "seconds 60..604800",
         "How long a solved challenge keeps a browser out of the gray zone.",
         _number(60, 86400 * 7),
+    )
+    clearance_records: int = _setting(
+        24,
+        "clearance_records",
+        "integer 1..10000",
+        "What a solved challenge covers: a record read costs 1, one the client was never "
+        "shown costs 4 (during a campaign a clearance covers 4). Then soft evidence counts "
+        "again.",
+        _integer(1, 10_000),
     )
     tarpit_delay: float = _setting(
         3.0,

@@ -60,6 +60,7 @@ class RouteClass:
     paths: tuple[str, ...]
     sensitive: bool = False
     static: bool = False
+    shows_records: bool = False
     rates: Mapping[ActorKind, Rate] = field(default_factory=dict)
     budgets: Mapping[ActorKind, tuple[Rate, ...]] = field(default_factory=dict)
 
@@ -210,7 +211,7 @@ def parse_routes(where: str, value: Any) -> tuple[RouteClass, ...]:
 def _route(where: str, name: str, spec: Any) -> RouteClass:
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: expected a table")
-    unknown = set(spec) - {"paths", "sensitive", "static", "rates", "budgets"}
+    unknown = set(spec) - {"paths", "sensitive", "static", "shows_records", "rates", "budgets"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     if "paths" not in spec:
@@ -237,6 +238,7 @@ def _route(where: str, name: str, spec: Any) -> RouteClass:
         paths=paths,
         sensitive=sensitive,
         static=parse_bool(f"{where}.static", spec.get("static", False)),
+        shows_records=parse_bool(f"{where}.shows_records", spec.get("shows_records", False)),
         rates=MappingProxyType(rates),
         budgets=MappingProxyType(budgets),
     )
@@ -245,6 +247,11 @@ def _route(where: str, name: str, spec: Any) -> RouteClass:
 def _by_kind(where: str, value: Any) -> dict[ActorKind, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where}: expected a table keyed by actor kind")
+    if "newcomer" in value:
+        raise ConfigError(
+            f"{where}.newcomer: the newcomer rate is gone; campaigns rotating addresses are "
+            "now told from the site's own baseline (see campaign_floor and campaign_factor)"
+        )
     bad = [k for k in value if k not in ACTOR_KINDS]
     if bad:
         kinds = ", ".join(ACTOR_KINDS)

@@ -121,8 +121,6 @@ class FactExtractor:
         if raw_identity:
             actors["identity"] = hash_identity(raw_identity, self.secret)
         tracked = self._tracked(cookies, now)
-        if not tracked and self.policy.enforced:
-            actors["newcomer"] = "all"
         path = scope.get("path") or "/"
         return Facts(
             now=now,

@@ -14,10 +14,11 @@ from guard.signals.base import (
     order_signals,
 )
 from guard.signals.behaviour import BehaviourSignal
+from guard.signals.campaign import CampaignSignal
+from guard.signals.discovery import DiscoverySignal
 from guard.signals.harvest import HarvestBudgetSignal
 from guard.signals.headers import HeaderSignal
 from guard.signals.model import model_signal
-from guard.signals.newcomer import NewcomerSurgeSignal
 from guard.signals.rate_limit import RateLimitSignal
 from guard.signals.strikes import AddressStrikeSignal
 from guard.signals.user_agent import UserAgentSignal
@@ -31,7 +32,6 @@ def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
         HeaderSignal(),
         RateLimitSignal(config),
         HarvestBudgetSignal(config),
-        NewcomerSurgeSignal(config),
         BehaviourSignal(
             config.key_prefix,
             config.honeypot_paths,
@@ -39,6 +39,8 @@ def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
             policy,
             utc_offset_hours=config.utc_offset_hours,
         ),
+        DiscoverySignal(config),
+        CampaignSignal(config),
         AddressStrikeSignal(config.key_prefix, policy),
     )
     model = model_signal(config, policy)

@@ -59,9 +59,10 @@ class Report:
         action: Action = Action.ALLOW,
         retry_after: float | None = None,
         policy: str | None = None,
+        hard: bool = False,
     ) -> None:
-        """Record a finding."""
-        self.findings.append(Finding(reason, weight, action, retry_after, policy))
+        """Record a finding (``hard``: see :class:`~guard.scoring.Finding`)."""
+        self.findings.append(Finding(reason, weight, action, retry_after, policy, hard))
 
     def keep(self, owner: object, value: object) -> None:
         """Keep ``value`` for ``owner`` (a signal) until it settles the request."""

@@ -7,19 +7,25 @@ from collections.abc import Mapping, Sequence
 from guard.facts import Facts
 from guard.policy import Policy
 from guard.signals.base import BaseSignal, Evidence, Report
-from guard.signals.newcomer import SURGE
-from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
+from guard.signals.profile import (
+    REFERRER_NONE,
+    REFERRER_OTHER,
+    REFERRER_SITE,
+    ClientProfile,
+    record_number,
+)
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 
 PROFILE_TTL = 6 * 3600.0
 PROFILE: Evidence[ClientProfile] = Evidence("profile")
 """The client's profile with this request counted (its status not yet)."""
-NEWCOMER_SURGE = 0.6
-"""The weight of reading a record as a new client while many new clients do: the default
-gray threshold, so during a surge new clients reading records are challenged (a person
-solves it in about a second; a scraper rotating addresses must solve it for each one)."""
 NEW_CLIENT_PAGES = 3
 """A client is new for its first pages; after that it has a history to be judged on."""
+
+
+def profile_key(prefix: str, facts: Facts) -> str:
+    """Where the request's client's profile is stored."""
+    return actor_key(prefix, "client", facts.actors["client"], "p")
 
 
 def referrer_kind(headers: Mapping[str, str]) -> int:
@@ -35,13 +41,6 @@ def referrer_kind(headers: Mapping[str, str]) -> int:
 def local_hour(now: float, utc_offset_hours: float) -> int:
     """The hour of day (0-23) on the site's clock."""
     return int((now + utc_offset_hours * 3600.0) % 86400.0 // 3600.0)
-
-
-def record_number(record_id: str | None) -> int | None:
-    """A record id as a number for enumeration checks: plain ASCII digits that fit int64."""
-    if record_id is None or not (record_id.isascii() and record_id.isdigit()):
-        return None
-    return int(record_id) if len(record_id) <= 18 else None
 
 
 class BehaviourSignal(BaseSignal):
@@ -73,11 +72,10 @@ class BehaviourSignal(BaseSignal):
         self.robots_disallow = tuple(robots_disallow)
         self.policy = policy
 
-    reads = (SURGE,)
     provides = (PROFILE,)
 
     def _key(self, facts: Facts) -> str:
-        return actor_key(self.prefix, "client", facts.actors["client"], "p")
+        return profile_key(self.prefix, facts)
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         return (ValueGet(self._key(facts), ClientProfile),)
@@ -101,12 +99,10 @@ class BehaviourSignal(BaseSignal):
         self._score(facts, profile, report)
 
     def _score(self, facts: Facts, p: ClientProfile, report: Report) -> None:
-        if report.read(SURGE) and p.documents <= NEW_CLIENT_PAGES:
-            report.add("newcomer_surge", NEWCOMER_SURGE)
         if p.honeypot_hits:
-            report.add("honeypot", 0.95)
+            report.add("honeypot", 0.95, hard=True)
         if p.robots_fetches and facts.path.startswith(self.robots_disallow):
-            report.add("robots_ignored", 0.7)
+            report.add("robots_ignored", 0.7, hard=True)
         if facts.agent.kind == "declared_bot":
             return  # it says it is a machine: judged on rate and robots.txt, not habits
         if p.sequential_steps >= 5 and p.sequential_steps * 2 >= p.records - 1:

@@ -1,4 +1,11 @@
-"""Clearance replay: one clearance cookie presented from many networks is revoked.
+"""Clearances: what a solved challenge covers, and clearances copied between networks.
+
+A solved challenge lowers suspicion; it never erases evidence. A clearance covers a bounded
+number of records (``clearance_records``; fewer when it was earned during a campaign): each
+record read costs one, and one the client was never shown costs ``COLD_COST``. Once it is
+spent, the client's soft evidence counts again, and if that earns a challenge the client
+solves another. So a farm solving challenges pays proof of work for every few records,
+while a person reading what the site shows them rarely meets a second challenge.
 
 A clearance is bound to the network group it was earned in, so elsewhere it is simply not
 honoured. A cookie that shows up from several networks at all has been copied out of the
@@ -13,42 +20,83 @@ from collections.abc import Sequence
 from guard.challenge import Challenges
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
-from guard.store.base import DistinctAdd, DistinctCount, Op, Result, actor_key
+from guard.signals.discovery import DISCOVERY
+from guard.store.base import (
+    DistinctAdd,
+    DistinctCount,
+    Op,
+    RateHit,
+    RateState,
+    Result,
+    actor_key,
+)
 
 MAX_NETWORKS = 3
 """A clearance seen from this many networks is revoked (a phone moving between Wi-Fi and
 mobile data shows two)."""
 REPLAYED = 0.6
-CLEARANCE_REVOKED: Evidence[bool] = Evidence("clearance_revoked")
-"""Whether the request's clearance cookie was seen from too many networks."""
+COLD_COST = 4
+"""What reading a record the client was never shown costs a clearance (a shown one: 1)."""
+CLEARED: Evidence[bool] = Evidence("cleared")
+"""Whether the request's clearance is valid, bound to this client, not copied, and still
+covers this request."""
 
 
-class ClearanceReplaySignal(BaseSignal):
-    """Counts the networks each clearance cookie arrives from.
+class ClearanceSignal(BaseSignal):
+    """Spends the request's clearance on records and counts the networks it arrives from.
 
     Args:
         challenges: the challenge service that signed the clearances.
         prefix: the store key prefix.
     """
 
-    provides = (CLEARANCE_REVOKED,)
+    reads = (DISCOVERY,)
+    provides = (CLEARED,)
 
     def __init__(self, challenges: Challenges, prefix: str) -> None:
         self.challenges = challenges
         self.prefix = prefix
 
+    def _key(self, clearance: str) -> str:
+        return actor_key(self.prefix, "global", "all", f"k:{clearance}")
+
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         clearance = self.challenges.clearance_id(facts)
         if clearance is None:
             return ()
-        key = actor_key(self.prefix, "global", "all", f"k:{clearance}")
-        window = self.challenges.clearance_ttl
-        return (
+        key, window = self._key(clearance), self.challenges.clearance_ttl
+        ops: list[Op] = [
             DistinctAdd(key, facts.actors["network"], window),
             DistinctCount(key, window),
-        )
+        ]
+        record = facts.route.record_id is not None and facts.route.route_class.sensitive
+        if record and self.challenges.cleared(facts):
+            covers = max(self.challenges.covers(facts), 1)
+            ops.append(RateHit(key + ":r", covers, window))
+        return ops
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        if len(results) == 2 and isinstance(results[1], int) and results[1] >= MAX_NETWORKS:
-            report.publish(CLEARANCE_REVOKED, True)
-            report.add("clearance_replayed", REPLAYED)
+        if len(results) < 2:
+            report.publish(CLEARED, False)
+            return
+        if isinstance(results[1], int) and results[1] >= MAX_NETWORKS:
+            report.publish(CLEARED, False)
+            report.add("clearance_replayed", REPLAYED, hard=True)
+            return
+        cleared = self.challenges.cleared(facts)
+        if len(results) == 3:
+            spent = isinstance(results[2], RateState) and not results[2].allowed
+            cleared = cleared and not spent
+            report.keep(self, cleared)  # a record read on the clearance: settle it
+        report.publish(CLEARED, cleared)
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        if not report.kept(self):
+            return ()
+        discovery = report.read(DISCOVERY)
+        clearance = self.challenges.clearance_id(facts)
+        if discovery is None or discovery.shown or clearance is None:
+            return ()
+        covers = max(self.challenges.covers(facts), 1)
+        key = self._key(clearance) + ":r"
+        return (RateHit(key, covers, self.challenges.clearance_ttl, COLD_COST - 1),)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
+
+from guard.signals.ledger import Ledger
 
 # first_seen; last_seen and last_document as float32 offsets from it; four uint32 and eleven
 # uint16 counters (saturating); last_record; the path bitmap; the gap mean, M2 and minimum
@@ -52,6 +54,13 @@ _PACKED_IN_ORDER = (
 )
 
 
+def record_number(record_id: str | None) -> int | None:
+    """A record id as a number for enumeration checks: plain ASCII digits that fit int64."""
+    if record_id is None or not (record_id.isascii() and record_id.isdigit()):
+        return None
+    return int(record_id) if len(record_id) <= 18 else None
+
+
 @dataclass(slots=True)
 class ClientProfile:
     """Counters for one client (one IP with one user agent).
@@ -88,6 +97,9 @@ class ClientProfile:
     rate_slow: float = 0.0
     last_document: float = 0.0
     last_path: int = 0  # CRC-32 of the last page's path, to tell a reload from a new page
+    ledger: Ledger = field(default_factory=Ledger)
+    """The records the client was shown and how it read records (see
+    :mod:`guard.signals.discovery`); packed after the fixed fields."""
 
     def observe(
         self,
@@ -170,10 +182,11 @@ class ClientProfile:
         return std / self.doc_gap_mean
 
     def pack(self) -> bytes:
-        """A fixed 94-byte encoding for networked stores (counters saturate, times to ~ms)."""
+        """94 fixed bytes for networked stores (counters saturate, times to ~ms), then the
+        ledger's."""
         base = self.first_seen
         try:
-            return _LAYOUT.pack(
+            fixed = _LAYOUT.pack(
                 base,
                 self.last_seen - base,
                 self.last_document - base,
@@ -203,6 +216,7 @@ class ClientProfile:
             )
         except struct.error:
             return self._saturated().pack()  # a counter outgrew its field (rare: try once)
+        return fixed + self.ledger.pack()
 
     def _saturated(self) -> ClientProfile:
         """A copy whose counters are capped at what their packed fields hold."""
@@ -216,8 +230,10 @@ class ClientProfile:
     @classmethod
     def unpack(cls, data: bytes) -> Self:
         """The inverse of :meth:`pack`."""
-        base, last_seen, last_document, *rest = _LAYOUT.unpack(data)
+        base, last_seen, last_document, *rest = _LAYOUT.unpack_from(data)
         # The packed order is the fields' order, but for last_document (kept beside the
         # other times so that they all pack as offsets from first_seen).
         fields = [base, base + last_seen, *rest[:-1], base + last_document, rest[-1]]
-        return cls(*fields)
+        profile = cls(*fields)
+        profile.ledger = Ledger.unpack(data[_LAYOUT.size :])
+        return profile

@@ -36,8 +36,6 @@ class RateLimitSignal(BaseSignal):
 
     A rule applies when the request has that actor (no identity, no identity limit).
     Declared bots also meet ``bot_rate`` per IP on every route: polite crawling only.
-    The ``newcomer`` rate is not a limit on anyone: see
-    :class:`~guard.signals.newcomer.NewcomerSurgeSignal`.
     """
 
     provides = (RATE_POLICIES,)
@@ -46,9 +44,7 @@ class RateLimitSignal(BaseSignal):
         self.prefix = config.key_prefix
         self.rules = {
             route.name: tuple(
-                RateRule.of(route.name, kind, rate)
-                for kind, rate in route.rates.items()
-                if kind != "newcomer"
+                RateRule.of(route.name, kind, rate) for kind, rate in route.rates.items()
             )
             for route in config.routes
         }

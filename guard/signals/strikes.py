@@ -2,8 +2,8 @@
 
 A scraper that rotates user agents on the same addresses starts a fresh client profile with
 each new agent; the address remembers. A strike is soft evidence (people can share an address
-behind a NAT), enough to refuse only together with something else, such as a surge of
-newcomers reading records.
+behind a NAT), enough to refuse only together with something else, such as a campaign of
+new clients reading records.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from guard.types import Action
 
 STRIKE_WEIGHT = 0.45
 STRIKE_TTL = 3600.0
-_NOT_OWN_EVIDENCE = ("flagged_address", "newcomer_surge")
+_NOT_OWN_EVIDENCE = ("flagged_address", "campaign")
 _LAYOUT = struct.Struct("<d")
 
 

@@ -17,7 +17,8 @@ _WEIGHTS = {
     "malformed": (0.7, 0.6),
     "other": (0.5, 0.2),
 }
-
+_ADMITTED = frozenset({"declared_bot", "automation", "missing"})
+"""Kinds that are hard evidence on protected routes: no person's browser sends them."""
 
 IMPOSTOR = 0.95
 """A UA claiming a known search engine from an address it does not use: refused anywhere."""
@@ -37,7 +38,9 @@ class UserAgentSignal(BaseSignal):
         protected = facts.route.route_class.sensitive or facts.path.startswith(self.robots_disallow)
         if facts.good_bot is not None and not facts.verified_bot:
             # It names a search engine from an address that engine does not use: it lies.
-            report.add(f"impostor:{facts.good_bot}", IMPOSTOR)
+            report.add(f"impostor:{facts.good_bot}", IMPOSTOR, hard=True)
             return
         reason = f"{agent.kind}:{agent.family}" if agent.family else agent.kind
-        report.add(reason, weights[0] if protected else weights[1])
+        # Saying "I am a crawler" (or a library, or nothing) on a record is no accident.
+        hard = protected and agent.kind in _ADMITTED
+        report.add(reason, weights[0] if protected else weights[1], hard=hard)

@@ -9,7 +9,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from guard.challenge import CLEARANCE_COOKIE, VERIFY_PATH, Challenges, _decode_path
+from guard.challenge import (
+    CAMPAIGN_BITS,
+    CAMPAIGN_RECORDS,
+    CLEARANCE_COOKIE,
+    VERIFY_PATH,
+    Challenges,
+    _decode_path,
+)
 from guard.challenge.work import leading_zero_bits, solve, solves
 from guard.config import Thresholds
 from guard.middleware import GuardMiddleware
@@ -127,7 +134,7 @@ async def test_forged_and_foreign_tokens_are_refused(guarded: GuardedFactory) ->
     app, _ = guarded(**GRAY)
     token = token_of(await challenged(app))
     body, _, mac = token.rpartition(".")
-    forged = f"{body.replace('c1|', 'c1|9', 1)}.{mac}"
+    forged = f"{body.replace('c2|', 'c2|9', 1)}.{mac}"
     assert (await answer(app, forged, solve(forged, 8))).status == 403
     counter = solve(token, 8)
     assert (await answer(app, token, counter, client=("198.51.100.4", 1))).status == 403
@@ -245,3 +252,38 @@ async def test_a_clearance_replayed_from_many_networks_is_revoked(guarded: Guard
     )
     assert again.status == 429  # challenged again: the clearance no longer counts
     assert "clearance_replayed" in log.getvalue()
+
+
+async def test_a_clearance_covers_a_bounded_number_of_records(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """A clearance covers clearance_records: a record read costs one, and one nobody showed
+    the client costs four; once spent, the gray zone's challenge comes back."""
+    app, _ = guarded(**GRAY, clearance_records=8)
+    cookie = await clearance(app)
+    served = []
+    for record in range(100300, 100310):
+        clock.advance(20)
+        reply = await call_asgi(
+            app, f"/resume/{record}", headers={**COPIED, "cookie": cookie}, client=HOME
+        )
+        served.append(reply.status)
+    # 8 units: 100300 and 100301, which nobody showed the client, cost 4 each.
+    assert served[:2] == [200, 200]
+    assert served[2] == 429
+
+
+async def test_a_clearance_earned_during_a_campaign_is_harder_and_smaller(
+    guarded: GuardedFactory,
+) -> None:
+    """During a campaign the challenge asks for CAMPAIGN_BITS more work and its clearance
+    covers CAMPAIGN_RECORDS."""
+    app, _ = guarded(**GRAY, campaign_floor=1)
+    await call_asgi(app, "/resume/100001", headers=chrome_headers(), client=("192.0.2.1", 1))
+    page = await challenged(app)
+    bits = re.search(r"bits = (\d+);", page.text)
+    assert bits is not None
+    assert int(bits.group(1)) >= 8 + CAMPAIGN_BITS
+    body = app.guard.signer.open(token_of(page), purpose="challenge")
+    assert body is not None
+    assert body.split("|")[5] == str(CAMPAIGN_RECORDS)

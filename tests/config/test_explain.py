@@ -94,12 +94,15 @@ def test_rates_print_as_they_parse(text: str) -> None:
 
 
 def test_the_demo_config_is_the_library_plus_its_declarations() -> None:
-    """The demo declares its records, honeypot and robots rules; the rest are defaults."""
+    """The demo declares its records, the pages that show them, its honeypot and robots
+    rules; the rest are defaults."""
     config = demo_config()
     sensitive = config.route_class("sensitive")
     assert sensitive.paths == ("/resume/{id}", "/api/resumes/{id}")
     assert sensitive.budgets["ip"] == (Rate(120, 3600.0), Rate(400, 86400.0))
-    assert sensitive.rates["newcomer"] == Rate(30, 60.0)
+    assert sensitive.rates["ip"] == Rate(30, 60.0)
+    assert config.route_class("listings").shows_records
+    assert config.route_class("listings").paths == ("/", "/resumes", "/search")
     assert config.honeypot_paths == ("/resumes/all",)
     assert config.robots_disallow == ("/resume/", "/api/", "/resumes/all")
     assert config.route_class("static") == GuardConfig().route_class("static")

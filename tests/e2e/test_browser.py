@@ -52,17 +52,13 @@ def browser() -> Iterator[Browser]:
 def test_a_challenged_browser_solves_it_and_reaches_the_resume(
     guarded: GuardedFactory, browser: Browser
 ) -> None:
-    """During a surge of newcomers (forced here by a tiny newcomer rate and a low gray
-    threshold), a browser landing on a resume gets the challenge, solves it with Web Crypto,
-    and lands on the resume it asked for, query kept, with its CSS, JS and images loaded."""
-    app, _ = guarded(
-        model="off",
-        thresholds={"gray": 0.4, "block": 0.9},
-        routes={"sensitive": {"rates": {"newcomer": "1/minute"}}},
-        challenge_difficulty=14,
-    )
+    """During a campaign (forced here by a campaign floor of one new record reader a
+    minute), a browser landing on a resume gets the challenge, made harder for the
+    campaign, solves it with Web Crypto, and lands on the resume it asked for, query kept,
+    with its CSS, JS and images loaded."""
+    app, _ = guarded(model="off", campaign_floor=1, challenge_difficulty=14)
     with live_server(app) as base:
-        httpx.get(f"{base}/resume/100001")  # another newcomer spends the allowance
+        httpx.get(f"{base}/resume/100001")  # another new reader starts the campaign
         page = person(browser)
         statuses: dict[str, int] = {}
         page.on("response", lambda r: statuses.__setitem__(r.url.removeprefix(base), r.status))

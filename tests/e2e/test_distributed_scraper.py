@@ -42,4 +42,4 @@ def test_scraper_rotating_200_ips_and_agents_gets_under_2_percent(
     print(f"harvested {len(harvest.records)} in {harvest.requests}; {reasons.most_common(4)}")
     assert harvest.requests == ATTEMPTS
     assert len(harvest.records) < TARGET_SHARE * ATTEMPTS
-    assert reasons["newcomer_surge"] > 0  # the crowd of new clients was noticed
+    assert reasons["campaign"] > 0  # the crowd of new clients was noticed

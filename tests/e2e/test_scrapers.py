@@ -67,10 +67,10 @@ def test_browser_spoofing_scraper_gets_fewer_than_20_records(
 def test_account_harvesting_from_20_ips_is_stopped_by_its_identity_budget(
     guarded: GuardedFactory, clock: ManualClock
 ) -> None:
-    """One employer account spread over 20 source IPs runs into the per-account budget."""
+    """One employer account spread over 20 source IPs, each following the listings (so it
+    reads only what it was shown), runs into the per-account budget."""
     app, log = guarded(resumes=2000, model="off")  # the budget's test, not the model's
     rng = random.Random(7)
-    ids = rng.sample(range(FIRST_ID, FIRST_ID + 2000), 400)
     served = 0
     with live_server(app) as base:
         login = httpx.post(
@@ -90,9 +90,13 @@ def test_account_harvesting_from_20_ips_is_stopped_by_its_identity_budget(
         ]
         for client in clients:
             client.get("/static/css/site.css", headers=chrome_headers(document=False))
-        for step, record in enumerate(ids):
+        shown = [
+            re.findall(r'href="(/resume/\d+)"', client.get(f"/resumes?page={n + 1}").text)
+            for n, client in enumerate(clients)
+        ]
+        for step in range(400):
             clock.advance(rng.uniform(2.0, 6.0))
-            response = clients[step % 20].get(f"/resume/{record}")
+            response = clients[step % 20].get(shown[step % 20][step // 20])
             served += response.status_code == 200
         for client in clients:
             client.close()

@@ -12,8 +12,10 @@ from guard.facts import Facts
 from guard.signals import default_signals
 from guard.signals.base import FINDINGS, BaseSignal, Evidence, Report, order_signals
 from guard.signals.behaviour import PROFILE, BehaviourSignal
+from guard.signals.campaign import CampaignSignal
+from guard.signals.clearance import ClearanceSignal
+from guard.signals.discovery import DISCOVERY, DiscoverySignal
 from guard.signals.model import ModelSignal
-from guard.signals.newcomer import SURGE, NewcomerSurgeSignal
 from guard.signals.rate_limit import RateLimitSignal
 from guard.store.base import Result
 
@@ -82,17 +84,20 @@ def test_reads_that_form_a_cycle_are_a_config_error() -> None:
 
 
 def test_the_built_in_order_follows_from_declarations() -> None:
-    """However the built-in signals are listed, the newcomer surge comes before the
-    behaviour signal that reads it, and the model after the profile and all findings."""
+    """However the built-in signals are listed, the campaign signal comes after the
+    behaviour signal whose profile it reads, the clearance after discovery, and the model
+    after the profile and all findings."""
     config = GuardConfig.from_mapping({"model": "shipped"})
     engine = Guard(config)
     shuffled = tuple(reversed(engine.signals))
     ordered = order_signals(shuffled)
     kinds = [type(s) for s in ordered]
-    assert kinds.index(NewcomerSurgeSignal) < kinds.index(BehaviourSignal)
+    assert kinds.index(BehaviourSignal) < kinds.index(CampaignSignal)
+    assert kinds.index(DiscoverySignal) < kinds.index(ClearanceSignal)
     assert kinds[-1] is ModelSignal
     assert ModelSignal.reads == (PROFILE, FINDINGS)
-    assert BehaviourSignal.reads == (SURGE,)
+    assert CampaignSignal.reads == (PROFILE,)
+    assert ClearanceSignal.reads == (DISCOVERY,)
 
 
 def test_adding_a_signal_keeps_the_built_in_ones() -> None:

@@ -40,7 +40,8 @@ async def test_a_blocked_client_marks_its_address_for_other_agents(
     clock.advance(STRIKE_TTL + 1)
     later = await call_asgi(app, "/resume/100003", headers=chrome_headers(), client=ADDRESS)
     assert later.status == 200
-    assert len(log.getvalue().splitlines()) == 2
+    # (its second record nobody showed it is logged now, for that soft finding alone)
+    assert all('"flagged_address"' not in line for line in log.getvalue().splitlines()[2:])
 
 
 async def test_budget_refusals_do_not_strike(guarded: GuardedFactory) -> None:

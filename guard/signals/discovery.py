@@ -1,0 +1,177 @@
+"""Discovery: whether a client reads records it was shown, or records nobody showed it.
+
+A person reads the records a listing or a search showed them, or lands on one from a link
+elsewhere (a search engine, a message). A harvester that knows the id space reads records
+no page of the site ever showed it. For each client the guard keeps a small ledger of the
+record ids it saw in the pages it served that client from route classes marked
+``shows_records`` (their bodies are scanned for links to record routes), kept in the
+client's profile (:class:`~guard.signals.ledger.Ledger`), and on each record read asks the
+ledger whether this record was shown.
+
+One record nobody showed is a landing and costs nothing. A streak of them is soft evidence
+(a person may open a few links from an e-mail: a challenge gets them past). Walking ids in
+order that were never shown is enumeration, which a person does not do by accident: hard
+evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from guard.config import GuardConfig
+from guard.facts import Facts
+from guard.signals.base import BaseSignal, Evidence, Report
+from guard.signals.behaviour import PROFILE
+from guard.signals.profile import record_number
+from guard.store.base import Op, Result
+
+MAX_SCANNED = 1 << 20
+"""Bytes of one response scanned for record links; the rest is passed on unread."""
+MAX_LINKS = 200
+"""Record ids taken from one response."""
+_TAIL = 160
+"""Bytes kept from the end of one body chunk, so a link split between chunks is found."""
+
+STREAK_WEIGHTS = {2: 0.3, 3: 0.45}
+STREAK_LONG = 0.6
+"""Four or more records in a row that nobody showed the client: the gray threshold."""
+ENUMERATION_STEPS = 5
+ENUMERATION = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What the ledger said about this record read."""
+
+    shown: bool
+    streak: int
+    """Records in a row, this one included, that nobody showed the client (0 when shown)."""
+
+
+DISCOVERY: Evidence[Discovery] = Evidence("discovery")
+"""On a record read, when some route class shows records: whether the client was shown it."""
+
+
+def link_pattern(templates: Sequence[str]) -> re.Pattern[bytes] | None:
+    """A pattern finding links to the record templates (``/resume/{id}``) in a body; the id
+    is the first group. None when no template names a record."""
+    alternatives = []
+    for template in templates:
+        head, brace, rest = template.partition("{")
+        if not brace or "}" not in rest or "{" in rest:
+            continue  # only templates with exactly one parameter name one record
+        tail = rest.partition("}")[2].rstrip("*")
+        alternatives.append(
+            re.escape(head.encode())
+            + rb"([A-Za-z0-9_.~-]{1,64})(?="
+            + (re.escape(tail.encode()) if tail else rb"[\"'<>\s?#/]")
+            + rb")"
+        )
+    if not alternatives:
+        return None
+    return re.compile(b"|".join(b"(?:" + a + b")" for a in alternatives))
+
+
+class LinkScanner:
+    """Collects the record ids linked from one response body, chunk by chunk.
+
+    A body sent with gzip or deflate is inflated as it goes (at most ``MAX_SCANNED`` bytes
+    come out, whatever went in); other encodings (br, zstd) are not read, so put the guard
+    inside compression that uses them.
+    """
+
+    __slots__ = ("_inflate", "_pattern", "_scanned", "_started", "_tail", "ids")
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self._pattern = pattern
+        self._tail = b""
+        self._scanned = 0
+        self._started = False
+        self._inflate: Any = None
+        self.ids: set[str] = set()
+
+    def feed(self, chunk: bytes, encoding: str | None = None) -> None:
+        """Scan the next chunk of the body, sent with Content-Encoding ``encoding``."""
+        if not self._started:
+            self._started = True
+            self._begin((encoding or "identity").strip().lower())
+        if self._scanned >= MAX_SCANNED or len(self.ids) >= MAX_LINKS or not chunk:
+            return
+        if self._inflate is not None:
+            try:
+                chunk = self._inflate.decompress(chunk, MAX_SCANNED - self._scanned)
+            except zlib.error:
+                self._scanned = MAX_SCANNED  # not what it claims: read no further
+                return
+        chunk = chunk[: MAX_SCANNED - self._scanned]
+        self._scanned += len(chunk)
+        text = self._tail + chunk
+        for match in self._pattern.finditer(text):
+            found = next(group for group in match.groups() if group is not None)
+            self.ids.add(found.decode("ascii"))
+            if len(self.ids) >= MAX_LINKS:
+                return
+        self._tail = text[-_TAIL:]
+
+    def _begin(self, encoding: str) -> None:
+        if encoding in {"gzip", "x-gzip"}:
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._inflate = zlib.decompressobj()
+        elif encoding != "identity":
+            self._scanned = MAX_SCANNED  # an encoding this scanner cannot read
+
+
+class DiscoverySignal(BaseSignal):
+    """Fills each client's ledger from the pages that show records, and checks it on every
+    record read (the ledger is part of the profile the behaviour signal loads and stores).
+
+    It is active only when some route class has ``shows_records = true`` (with nothing
+    showing records, every read would look undiscovered).
+    """
+
+    reads = (PROFILE,)
+    provides = (DISCOVERY,)
+
+    def __init__(self, config: GuardConfig) -> None:
+        templates = [path for route in config.routes if route.sensitive for path in route.paths]
+        showing = any(route.shows_records for route in config.routes)
+        self.pattern = link_pattern(templates) if showing else None
+
+    def scanner(self, facts: Facts, report: Report) -> LinkScanner | None:
+        """A scanner for this response's body, when its route class shows records."""
+        if self.pattern is None or not facts.route.route_class.shows_records:
+            return None
+        scanner = LinkScanner(self.pattern)
+        report.keep(self, scanner)
+        return scanner
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        record, profile = facts.route.record_id, report.read(PROFILE)
+        if self.pattern is None or record is None or profile is None:
+            return
+        ledger = profile.ledger
+        shown = ledger.read(record, record_number(record))
+        report.publish(DISCOVERY, Discovery(shown, ledger.streak))
+        if shown:
+            return
+        ledger.show(record)  # read once, it has been seen: reading it again is no discovery
+        if ledger.cold_steps >= ENUMERATION_STEPS:
+            report.add("enumeration", ENUMERATION, hard=True)
+        elif ledger.streak >= 2:
+            report.add("undiscovered_records", STREAK_WEIGHTS.get(ledger.streak, STREAK_LONG))
+
+    def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        scanner: LinkScanner | None = report.kept(self)
+        profile = report.read(PROFILE)
+        if scanner is None or profile is None or not 200 <= status < 300:
+            return ()
+        # The behaviour signal's write of this profile is packed when the store runs it,
+        # after every signal has settled: what is noted here goes with it.
+        for record in sorted(scanner.ids):
+            profile.ledger.show(record)
+        return ()

@@ -1,0 +1,102 @@
+"""Tests for guard.signals.campaign: many new clients reading records, against the usual."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guard.signals.campaign import HOLD, CampaignState
+from guard.testing import ManualClock, call_asgi, chrome_headers
+from tests.conftest import GuardedFactory
+
+pytestmark = pytest.mark.anyio
+
+
+def reasons(log: object) -> list[list[str]]:
+    return [json.loads(line)["reasons"] for line in log.getvalue().splitlines()]  # type: ignore[attr-defined]
+
+
+async def newcomers(
+    app: object, first: int, count: int, clock: ManualClock | None = None, gap: float = 0.0
+) -> list[int]:
+    """``count`` new clients, each from its own /24, each reading one record, ``gap``
+    seconds apart."""
+    statuses = []
+    for n in range(first, first + count):
+        if clock is not None:
+            clock.advance(gap)
+        reply = await call_asgi(
+            app,  # type: ignore[arg-type]
+            f"/resume/{100000 + n % 1000}",
+            headers=chrome_headers(),
+            client=(f"10.{n // 200}.{n % 200}.9", 1),
+        )
+        statuses.append(reply.status)
+    return statuses
+
+
+async def test_a_crowd_of_new_readers_starts_a_campaign_that_relaxes(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Past the floor, new clients reading records are challenged (never blocked) until
+    HOLD seconds after the crowd thins; then new readers are served again."""
+    app, log = guarded(model="off", campaign_floor=5)
+    statuses = await newcomers(app, 0, 12)
+    assert statuses[:5] == [200] * 5
+    assert set(statuses[5:]) == {429}
+    assert all("campaign" in r for r in reasons(log))
+    clock.advance(HOLD + 61)
+    assert await newcomers(app, 100, 3) == [200, 200, 200]
+
+
+async def test_a_client_with_a_history_is_not_a_newcomer(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """During a campaign a client past its first pages reads on unchallenged."""
+    app, _ = guarded(model="off", campaign_floor=2)
+    headers = chrome_headers()
+    listing = ""
+    for page in (1, 2, 3, 4):
+        clock.advance(10)
+        reply = await call_asgi(app, f"/resumes?page={page}", headers=headers)
+        cookie = (reply.header("set-cookie") or "").split(";")[0]
+        headers["cookie"] = headers.get("cookie") or cookie
+        listing = reply.text
+    await newcomers(app, 0, 10)
+    link = listing.split('href="/resume/', 1)[1].split('"', 1)[0]
+    clock.advance(10)
+    assert (await call_asgi(app, f"/resume/{link}", headers=headers)).status == 200
+
+
+def test_the_usual_is_learned_by_hour_and_read_with_its_neighbours() -> None:
+    """Samples move their hour's usual a little; the expected count is the largest of the
+    hour and its neighbours; the state packs and unpacks."""
+    state = CampaignState()
+    for _ in range(200):
+        state.learn(14, 40.0)
+    assert state.usual[14] == pytest.approx(40.0, rel=0.01)
+    assert state.expected(13) == state.expected(15) == state.usual[14]
+    assert state.expected(3) == 0.0
+    state.last_exceeded = 123.5
+    restored = CampaignState.unpack(state.pack())
+    assert restored.usual == pytest.approx(state.usual, rel=1e-6)
+    assert (restored.sampled_minute, restored.last_exceeded) == (0, 123.5)
+
+
+async def test_a_busy_site_learns_its_usual_and_sees_no_campaign(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """A site that always has 8 new readers a minute learns it (after a first campaign
+    that lasts at most LEARN_DESPITE); from then on 8 a minute is no campaign, and many
+    times as many is."""
+    app, log = guarded(model="off", campaign_floor=4)
+    n = 0
+    for _ in range(300):  # five hours, 8 new readers spread over every minute
+        await newcomers(app, n, 8, clock, 7.5)
+        n += 8
+    before = len(log.getvalue().splitlines())
+    assert await newcomers(app, n, 8, clock, 7.5) == [200] * 8
+    assert len(log.getvalue().splitlines()) == before  # no finding at all
+    statuses = await newcomers(app, n + 8, 60, clock, 0.5)
+    assert 429 in statuses

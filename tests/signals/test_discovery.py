@@ -1,0 +1,127 @@
+"""Tests for guard.signals.discovery: records a client was shown, and records nobody showed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+
+import pytest
+
+from guard.config import GuardConfig
+from guard.signals.discovery import MAX_LINKS, DiscoverySignal, LinkScanner, link_pattern
+from guard.testing import ManualClock, call_asgi, chrome_headers
+from tests.conftest import GuardedFactory
+
+pytestmark = pytest.mark.anyio
+LINK = re.compile(r'href="(/resume/\d+)"')
+
+
+def scan(chunks: list[bytes], encoding: str | None = None) -> set[str]:
+    pattern = link_pattern(["/resume/{id}", "/api/resumes/{id}", "/static/*"])
+    assert pattern is not None
+    scanner = LinkScanner(pattern)
+    for chunk in chunks:
+        scanner.feed(chunk, encoding)
+    return scanner.ids
+
+
+def test_links_to_record_templates_are_found_even_across_chunks() -> None:
+    """Ids linked by any record template are found, also when a link is split between
+    chunks; paths that merely start like one are not."""
+    body = b'<a href="/resume/100001">a</a> <a href="/api/resumes/7?x=1">b</a>'
+    assert scan([body]) == {"100001", "7"}
+    assert scan([body[:15], body[15:40], body[40:]]) == {"100001", "7"}
+    assert scan([b'<a href="/resumes/all">', b"/resume/ /resumes/7"]) == set()
+
+
+def test_compressed_bodies_are_inflated_and_unknown_encodings_skipped() -> None:
+    """gzip and deflate bodies are read; an encoding it cannot read (br) is left alone."""
+    body = b'<a href="/resume/100001">a</a>' * 3
+    packed = gzip.compress(body)
+    assert scan([packed[:10], packed[10:]], "gzip") == {"100001"}
+    assert scan([zlib.compress(body)], "deflate") == {"100001"}
+    assert scan([body], "br") == set()
+    assert scan([b"not gzip at all"], "gzip") == set()
+
+
+def test_one_response_gives_at_most_max_links() -> None:
+    """A page linking thousands of records adds at most MAX_LINKS to the ledger."""
+    body = b"".join(b'<a href="/resume/%d">' % n for n in range(5000))
+    assert len(scan([body])) == MAX_LINKS
+
+
+def test_nothing_is_scanned_unless_a_class_shows_records() -> None:
+    """With no route class marked shows_records (the library's default), discovery is off."""
+    assert DiscoverySignal(GuardConfig()).pattern is None
+
+
+def reasons(log: object) -> list[list[str]]:
+    return [json.loads(line)["reasons"] for line in log.getvalue().splitlines()]  # type: ignore[attr-defined]
+
+
+async def test_a_reader_of_listings_is_never_flagged(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """A person reading the records a listing and a search showed them meets no finding."""
+    app, log = guarded(model="off")
+    headers = chrome_headers()
+    listing = await call_asgi(app, "/resumes?page=4", headers=headers)
+    headers["cookie"] = (listing.header("set-cookie") or "").partition(";")[0]
+    search = await call_asgi(app, "/search?q=sales", headers=headers)
+    links = LINK.findall(listing.text) + LINK.findall(search.text)
+    assert len(links) >= 20
+    for link in links:
+        clock.advance(9)
+        await call_asgi(app, link, headers=headers)
+    assert not any("undiscovered_records" in r or "enumeration" in r for r in reasons(log))
+
+
+async def test_records_nobody_showed_make_a_streak_that_challenges(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """One landing is free; each further record nobody showed weighs more, and the fourth
+    in a row reaches the gray threshold: a challenge, never a block."""
+    app, log = guarded(model="off")
+    headers = chrome_headers()
+    statuses = []
+    for record in (100417, 100023, 100881, 100302):
+        clock.advance(20)
+        reply = await call_asgi(app, f"/resume/{record}", headers=headers)
+        headers["cookie"] = (
+            headers.get("cookie") or (reply.header("set-cookie") or "").partition(";")[0]
+        )
+        statuses.append(reply.status)
+    assert statuses == [200, 200, 200, 429]
+    assert [r for r in reasons(log) if "undiscovered_records" in r]
+    assert reasons(log)[-1][0] == "undiscovered_records"
+
+
+async def test_walking_ids_nobody_showed_is_enumeration(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Reading ids in order that no page showed is hard evidence: it blocks with the rest."""
+    app, log = guarded(model="off")
+    for step in range(8):
+        clock.advance(15)
+        reply = await call_asgi(app, f"/resume/{100200 + step}", headers=chrome_headers())
+    assert reply.status == 403
+    assert "enumeration" in reasons(log)[-1]
+
+
+@pytest.mark.parametrize("status_ok", [True, False])
+async def test_only_served_listings_fill_the_ledger(
+    guarded: GuardedFactory, status_ok: bool
+) -> None:
+    """What a listing shows counts only when it was served (a 404 page shows nothing)."""
+    app, log = guarded(model="off")
+    headers = chrome_headers()
+    page = "/resumes?page=2" if status_ok else "/resumes?page=99999"
+    listing = await call_asgi(app, page, headers=headers)
+    assert (listing.status == 200) is status_ok
+    for record in (100500, 100501, 100502):
+        await call_asgi(app, f"/resume/{record}", headers=headers)
+    shown_by_page_two = {int(link.rsplit("/", 1)[1]) for link in LINK.findall(listing.text)}
+    assert shown_by_page_two.isdisjoint({100500, 100501, 100502})
+    assert [r for r in reasons(log) if "undiscovered_records" in r]
