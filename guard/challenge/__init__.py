@@ -37,9 +37,10 @@ CLEARANCE, TOKEN = "clearance", "challenge"
 TOKEN_TTL = 300.0
 MAX_FORM_BYTES = 4096
 MAX_EXTRA_BITS = 4
-CAMPAIGN_BITS = 2
-"""Extra leading zero bits during a campaign: four times the work (a person pays it once
-on arrival; a farm pays it for every few records)."""
+CAMPAIGN_BITS = 3
+"""Extra leading zero bits during a campaign: eight times the work (a person arriving
+during a campaign pays it once per few records while young; a farm, for every few records
+it harvests)."""
 CAMPAIGN_RECORDS = 4
 """What a clearance earned during a campaign covers (see ``clearance_records``)."""
 

@@ -19,6 +19,10 @@ from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
 PROFILE_TTL = 6 * 3600.0
 PROFILE: Evidence[ClientProfile] = Evidence("profile")
 """The client's profile with this request counted (its status not yet)."""
+FIRST_VISIT = 300.0
+"""A client first seen this recently is on its first visit: its browser has no cached assets."""
+BURST_GAP = 0.5
+"""Pages this close together on average, three gaps running, are not read by a person."""
 NEW_CLIENT_PAGES = 3
 """A client is new for its first pages; after that it has a history to be judged on."""
 
@@ -107,11 +111,16 @@ class BehaviourSignal(BaseSignal):
             return  # it says it is a machine: judged on rate and robots.txt, not habits
         if p.sequential_steps >= 5 and p.sequential_steps * 2 >= p.records - 1:
             report.add("sequential_ids", 0.55)
-        if p.documents >= 6 and p.statics == 0:
-            report.add("no_static_assets", 0.5)
+        browser = facts.agent.kind == "browser"
+        first_visit = browser and facts.now - p.first_seen < FIRST_VISIT
+        if p.statics == 0 and (p.documents >= 6 or (p.documents >= 3 and first_visit)):
+            # A browser's first visit always loads the pages' assets (nothing is cached yet).
+            report.add("no_static_assets", 0.5 if p.documents >= 6 else 0.45)
         if self.policy.enforced and p.documents >= 5 and p.cookie_returns == 0:
             report.add("no_cookies", 0.5)
-        if p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0:
+        if (p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0) or (
+            browser and p.doc_gap_count >= 3 and p.doc_gap_mean < BURST_GAP
+        ):
             report.add("fast_pace", 0.5)
         if p.doc_gap_count >= 10 and p.doc_gap_cv < 0.25:
             report.add("machine_timing", 0.45)

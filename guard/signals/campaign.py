@@ -9,8 +9,9 @@ mean of one sample a minute, not learning while a campaign runs, unless it has r
 when the last minute's count is above both ``campaign_floor`` and ``campaign_factor`` times
 the usual. The campaign holds until ``HOLD`` seconds after the count was last too high.
 
-While a campaign runs, a new client reading a record is challenged (``campaign``); a person
-who landed from a link solves it once and reads on. A challenge issued during a campaign is
+While a campaign runs, a young client (first seen in the last ``YOUNG`` seconds) reading a
+record is challenged (``campaign``); a person who landed from a link solves it and reads
+on, challenged again only when the clearance's few records are spent. A challenge issued during a campaign is
 harder and its clearance covers fewer records (see :mod:`guard.challenge`).
 """
 
@@ -38,8 +39,11 @@ LEARN_DESPITE = 7200.0
 it has learned (a new deployment, a launch): the usual is learned again despite it."""
 STATE_TTL = 30 * 86400.0
 CAMPAIGN_WEIGHT = 0.6
-"""The default gray threshold: during a campaign every new client reading a record is
+"""The default gray threshold: during a campaign every young client reading a record is
 challenged."""
+YOUNG = 300.0
+"""A client first seen this recently is young: during a campaign its record reads are
+challenged (a harvester keeping its cookies is past its first pages within a second)."""
 _LAYOUT = struct.Struct("<24fIdd")
 
 CAMPAIGN: Evidence[bool] = Evidence("campaign")
@@ -116,13 +120,14 @@ class CampaignSignal(BaseSignal):
         state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
         profile = report.read(PROFILE)
         newcomer = profile is None or profile.documents <= NEW_CLIENT_PAGES
+        young = newcomer or (profile is not None and facts.now - profile.first_seen < YOUNG)
         hour = local_hour(facts.now, self.utc_offset_hours)
         limit = max(float(self.floor), self.factor * state.expected(hour))
         exceeded = newcomer and count + 1 > limit
         active = exceeded or 0.0 <= facts.now - state.last_exceeded < HOLD
         report.publish(CAMPAIGN, active)
         report.keep(self, _Seen(newcomer, exceeded, active, count, state))
-        if active and newcomer:
+        if active and young:
             report.add("campaign", CAMPAIGN_WEIGHT)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:

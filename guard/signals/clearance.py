@@ -79,11 +79,13 @@ class ClearanceSignal(BaseSignal):
         if len(results) < 2:
             report.publish(CLEARED, False)
             return
+        cleared = self.challenges.cleared(facts)
         if isinstance(results[1], int) and results[1] >= MAX_NETWORKS:
             report.publish(CLEARED, False)
-            report.add("clearance_replayed", REPLAYED, hard=True)
+            # Hard for a bearer the clearance was not earned by; its own browser (whose
+            # cookie was copied from it) just has to earn another.
+            report.add("clearance_replayed", REPLAYED, hard=not cleared)
             return
-        cleared = self.challenges.cleared(facts)
         if len(results) == 3:
             spent = isinstance(results[2], RateState) and not results[2].allowed
             cleared = cleared and not spent

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from guard.signals.campaign import HOLD, CampaignState
+from guard.signals.campaign import HOLD, YOUNG, CampaignState
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from tests.conftest import GuardedFactory
 
@@ -50,23 +50,28 @@ async def test_a_crowd_of_new_readers_starts_a_campaign_that_relaxes(
     assert await newcomers(app, 100, 3) == [200, 200, 200]
 
 
-async def test_a_client_with_a_history_is_not_a_newcomer(
+async def test_a_client_with_an_older_history_reads_on(
     guarded: GuardedFactory, clock: ManualClock
 ) -> None:
-    """During a campaign a client past its first pages reads on unchallenged."""
+    """During a campaign a client first seen more than YOUNG seconds ago reads on
+    unchallenged; a client first seen a moment ago, past its first pages or not, does not."""
     app, _ = guarded(model="off", campaign_floor=2)
-    headers = chrome_headers()
+    old_timer, young = chrome_headers(), {**chrome_headers(), "accept-language": "de"}
     listing = ""
     for page in (1, 2, 3, 4):
-        clock.advance(10)
-        reply = await call_asgi(app, f"/resumes?page={page}", headers=headers)
+        clock.advance(YOUNG / 3)
+        reply = await call_asgi(app, f"/resumes?page={page}", headers=old_timer)
         cookie = (reply.header("set-cookie") or "").split(";")[0]
-        headers["cookie"] = headers.get("cookie") or cookie
+        old_timer["cookie"] = old_timer.get("cookie") or cookie
         listing = reply.text
+    for page in (1, 2, 3, 4):
+        await call_asgi(app, f"/resumes?page={page}", headers=young, client=("192.0.2.4", 1))
     await newcomers(app, 0, 10)
     link = listing.split('href="/resume/', 1)[1].split('"', 1)[0]
     clock.advance(10)
-    assert (await call_asgi(app, f"/resume/{link}", headers=headers)).status == 200
+    assert (await call_asgi(app, f"/resume/{link}", headers=old_timer)).status == 200
+    other = await call_asgi(app, f"/resume/{link}", headers=young, client=("192.0.2.4", 1))
+    assert other.status == 429
 
 
 def test_the_usual_is_learned_by_hour_and_read_with_its_neighbours() -> None:

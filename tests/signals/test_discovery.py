@@ -85,6 +85,7 @@ async def test_records_nobody_showed_make_a_streak_that_challenges(
     in a row reaches the gray threshold: a challenge, never a block."""
     app, log = guarded(model="off")
     headers = chrome_headers()
+    await call_asgi(app, "/static/css/site.css", headers=chrome_headers(document=False))
     statuses = []
     for record in (100417, 100023, 100881, 100302):
         clock.advance(20)
