@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-hot-path bench-model bench-detection train
+.PHONY: demo test bench bench-hot-path bench-model bench-detection bench-attacks bench-people train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -20,6 +20,14 @@ bench-model:  ## cost of scoring one request with the behaviour model (features 
 bench-detection:  ## a scraper rotating 200 addresses against the guarded demo (10,000 requests)
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/detection.py
+
+bench-attacks:  ## harvesting campaigns of many shapes (rotation, order, cookies, assets, solvers, slow, accounts) against the guarded demo
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/attack_matrix.py
+
+bench-people:  ## people from an independent generator and real Chromium, by hour, model off and on
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/people.py
 
 train:  ## retrain the shipped model on simulated traffic (models/)
 	scripts/bootstrap dev
