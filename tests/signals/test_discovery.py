@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import zlib
 
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.routing import Route
 
 from guard.config import GuardConfig
+from guard.middleware import GuardMiddleware
+from guard.observe.decision_log import DecisionLog
 from guard.signals.discovery import MAX_LINKS, DiscoverySignal, LinkScanner, link_pattern
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from tests.conftest import GuardedFactory
@@ -126,3 +135,44 @@ async def test_only_served_listings_fill_the_ledger(
     shown_by_page_two = {int(link.rsplit("/", 1)[1]) for link in LINK.findall(listing.text)}
     assert shown_by_page_two.isdisjoint({100500, 100501, 100502})
     assert [r for r in reasons(log) if "undiscovered_records" in r]
+
+
+async def test_pages_compressed_inside_the_guard_are_read(clock: ManualClock) -> None:
+    """An app that gzips its own responses (GZipMiddleware inside the guard) still has its
+    listing's records noted: the client reads them without a finding."""
+    links = "".join(f'<a href="/item/{n}">item {n}</a>' for n in range(40))
+
+    async def listing(_: Request) -> HTMLResponse:
+        return HTMLResponse(f"<html><body>{links}</body></html>")
+
+    async def item(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"item {request.path_params['id']}")
+
+    inner = Starlette(
+        routes=[Route("/items", listing), Route("/item/{id}", item)],
+        middleware=[Middleware(GZipMiddleware, minimum_size=10)],
+    )
+    stream = io.StringIO()
+    app = GuardMiddleware(
+        inner,
+        GuardConfig.from_mapping(
+            {
+                "secret": "x" * 32,
+                "routes": {
+                    "items": {"paths": ["/item/{id}"], "sensitive": True},
+                    "lists": {"paths": ["/items"], "shows_records": True},
+                },
+            }
+        ),
+        decision_log=DecisionLog(stream, 0.0),
+        clock=clock,
+    )
+    headers = {**chrome_headers(), "accept-encoding": "gzip"}
+    page = await call_asgi(app, "/items", headers=headers)
+    assert page.header("content-encoding") == "gzip"
+    headers["cookie"] = (page.header("set-cookie") or "").partition(";")[0]
+    for n in (3, 17, 29, 31, 38):
+        clock.advance(6)
+        reply = await call_asgi(app, f"/item/{n}", headers=headers)
+        assert reply.status == 200, stream.getvalue()
+    assert "undiscovered_records" not in stream.getvalue()
