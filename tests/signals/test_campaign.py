@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
+from guard.middleware import GuardMiddleware
 from guard.signals.campaign import HOLD, YOUNG, CampaignState
 from guard.testing import ManualClock, call_asgi, chrome_headers
-from tests.conftest import GuardedFactory
+from tests.conftest import SECRET, GuardedFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -105,3 +109,29 @@ async def test_a_busy_site_learns_its_usual_and_sees_no_campaign(
     assert len(log.getvalue().splitlines()) == before  # no finding at all
     statuses = await newcomers(app, n + 8, 60, clock, 0.5)
     assert 429 in statuses
+
+
+async def test_two_workers_on_one_redis_see_one_campaign(
+    redis_url: str, clock: ManualClock
+) -> None:
+    """New readers split between two workers sharing Redis add up to one campaign, which
+    both then act on."""
+    prefix = f"campaign-{uuid.uuid4().hex[:8]}"
+    settings = {
+        "secret": SECRET,
+        "model": "off",
+        "campaign_floor": 6,
+        "store": f"{redis_url}?timeout=1",
+        "key_prefix": prefix,
+    }
+    workers = [
+        GuardMiddleware(create_demo_app(1000), demo_config(settings), clock=clock) for _ in range(2)
+    ]
+    statuses = []
+    for n in range(16):
+        statuses += await newcomers(workers[n % 2], n, 1)
+    for worker in workers:
+        await worker.guard.aclose()
+    assert statuses[:6] == [200] * 6
+    assert set(statuses[8:]) == {429}
+    assert set(statuses[8::2]) == set(statuses[9::2]) == {429}  # both workers challenge
