@@ -195,10 +195,16 @@ class Guard:
         except Exception:
             await self._settle(facts, report, status=0)  # give back what the reads reserved
             raise
-        cleared = facts.verified_bot or report.read(CLEARED) is True
+        cleared = facts.verified_bot or self._cleared(facts, report)
         rate_policy = report.read(RATE_POLICIES) or ()
         verdict = self.policy.decide(report.findings, rate_policy, cleared)
         return Decision(facts, verdict, report)
+
+    def _cleared(self, facts: Facts, report: Report) -> bool:
+        """Whether the clearance covers this request: as the clearance signal found, or, when
+        it does not run (``builtin_signals=False``), whether one is valid for this client."""
+        found = report.read(CLEARED)
+        return self.challenges.cleared(facts) if found is None else found
 
     def _judge(
         self, facts: Facts, plans: Sequence[Sequence[Op]], results: Sequence[Result], report: Report

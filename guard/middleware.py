@@ -97,7 +97,8 @@ class GuardMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if scan is not None:
-                    encoding = _content_encoding(message.get("headers", ()))
+                    message["headers"] = headers = list(message.get("headers", ()))
+                    encoding = _content_encoding(headers)
                 if cookie is not None:
                     extra = (b"set-cookie", cookie.encode("latin-1"))
                     message["headers"] = [*message.get("headers", ()), extra]

@@ -105,7 +105,8 @@ class Challenges:
     ) -> ChallengeTicket:
         """A signed challenge for this client, returning it to the URL it asked for; during
         a ``campaign`` it is harder and its clearance covers less."""
-        difficulty = self.difficulty_for(score) + (CAMPAIGN_BITS if campaign else 0)
+        extra = self.difficulty_for(score) - self.difficulty + (CAMPAIGN_BITS if campaign else 0)
+        difficulty = self.difficulty + min(extra, MAX_EXTRA_BITS)
         records = CAMPAIGN_RECORDS if campaign else self.records
         back = _return_path(scope)
         encoded = base64.urlsafe_b64encode(back.encode()).decode().rstrip("=")

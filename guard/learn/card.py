@@ -134,7 +134,8 @@ def _holdout_sections(holdout: dict[str, Any]) -> list[str]:
             "",
             "Replayed in process through the middleware with its default config and this model "
             "(rate limits, harvest budgets, user-agent and header rules, behaviour rules, the "
-            "newcomer surge, address strikes, the challenge), with each client keeping the "
+            "campaign signal, discovery, address strikes, the challenge), with each client "
+            "keeping the "
             "cookies the guard set. Families whose clients run JavaScript (people, recruiters, "
             "headless browsers) solve a challenge when they meet one and ask again a second "
             "later; the others do not. Sessions are counted once per column if any of their "
@@ -161,9 +162,9 @@ def _closing_sections(report: TrainingReport) -> list[str]:
         "- A client is an IP address with a user agent. A campaign that rotates both after a "
         "few requests leaves each client little history, and its first request per client "
         "looks like a person arriving from a shared link: the model alone misses many such "
-        "first requests. What stops the campaign is the newcomer surge, which sends new "
+        "first requests. What stops the campaign is the campaign signal, which sends young "
         "clients reading records to the challenge while it lasts; a campaign that solves "
-        "the proof of work pays for it on every client.",
+        "the proof of work pays for it every few records.",
         "- Recruiters (logged in, reading many records) are the people the model flags most "
         "at the challenge threshold; the thresholds are set over people and recruiters "
         "together.",

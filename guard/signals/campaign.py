@@ -11,8 +11,9 @@ the usual. The campaign holds until ``HOLD`` seconds after the count was last to
 
 While a campaign runs, a young client (first seen in the last ``YOUNG`` seconds) reading a
 record is challenged (``campaign``); a person who landed from a link solves it and reads
-on, challenged again only when the clearance's few records are spent. A challenge issued during a campaign is
-harder and its clearance covers fewer records (see :mod:`guard.challenge`).
+on, challenged again only when the clearance's few records are spent. A challenge issued
+during a campaign is harder and its clearance covers fewer records (see
+:mod:`guard.challenge`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ while a person reading what the site shows them rarely meets a second challenge.
 
 A clearance is bound to the network group it was earned in, so elsewhere it is simply not
 honoured. A cookie that shows up from several networks at all has been copied out of the
-browser that earned it (shared among a scraper's workers): it is revoked everywhere, its
-own network included, and its bearer is refused.
+browser that earned it (shared among a scraper's workers), or that browser travelled far:
+it is revoked everywhere, its own network included, and its bearers must earn another.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ MAX_NETWORKS = 3
 mobile data shows two)."""
 REPLAYED = 0.6
 COLD_COST = 4
+REFILL = 8
+"""What a clearance covers refills over ``REFILL`` times its lifetime: barely at all."""
 """What reading a record the client was never shown costs a clearance (a shown one: 1)."""
 CLEARED: Evidence[bool] = Evidence("cleared")
 """Whether the request's clearance is valid, bound to this client, not copied, and still
@@ -72,7 +74,7 @@ class ClearanceSignal(BaseSignal):
         record = facts.route.record_id is not None and facts.route.route_class.sensitive
         if record and self.challenges.cleared(facts):
             covers = max(self.challenges.covers(facts), 1)
-            ops.append(RateHit(key + ":r", covers, window))
+            ops.append(RateHit(key + ":r", covers, window * REFILL))
         return ops
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
@@ -82,23 +84,24 @@ class ClearanceSignal(BaseSignal):
         cleared = self.challenges.cleared(facts)
         if isinstance(results[1], int) and results[1] >= MAX_NETWORKS:
             report.publish(CLEARED, False)
-            # Hard for a bearer the clearance was not earned by; its own browser (whose
-            # cookie was copied from it) just has to earn another.
-            report.add("clearance_replayed", REPLAYED, hard=not cleared)
+            # Soft: a laptop that earned it may have moved twice; copies earn nothing more.
+            report.add("clearance_replayed", REPLAYED)
             return
         if len(results) == 3:
-            spent = isinstance(results[2], RateState) and not results[2].allowed
-            cleared = cleared and not spent
-            report.keep(self, cleared)  # a record read on the clearance: settle it
+            hit = results[2]
+            discovery = report.read(DISCOVERY)
+            cost = 1 if discovery is None or discovery.shown else COLD_COST
+            # The first unit was spent in the batch; the rest of a cold read's cost must be
+            # left too, or the clearance does not cover it.
+            left = isinstance(hit, RateState) and hit.allowed and hit.remaining >= cost - 1
+            cleared = cleared and left
+            report.keep(self, left and cost > 1)  # a cold read covered: charge the rest
         report.publish(CLEARED, cleared)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        if not report.kept(self):
-            return ()
-        discovery = report.read(DISCOVERY)
         clearance = self.challenges.clearance_id(facts)
-        if discovery is None or discovery.shown or clearance is None:
+        if not report.kept(self) or clearance is None:
             return ()
         covers = max(self.challenges.covers(facts), 1)
         key = self._key(clearance) + ":r"
-        return (RateHit(key, covers, self.challenges.clearance_ttl, COLD_COST - 1),)
+        return (RateHit(key, covers, self.challenges.clearance_ttl * REFILL, COLD_COST - 1),)

@@ -25,14 +25,18 @@ from typing import Any
 from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
-from guard.signals.behaviour import PROFILE
-from guard.signals.profile import record_number
+from guard.signals.behaviour import PROFILE, referrer_kind
+from guard.signals.ledger import MAX_SHOWN
+from guard.signals.profile import REFERRER_SITE, record_number
 from guard.store.base import Op, Result
 
 MAX_SCANNED = 1 << 20
 """Bytes of one response scanned for record links; the rest is passed on unread."""
-MAX_LINKS = 200
-"""Record ids taken from one response."""
+MAX_LINKS = MAX_SHOWN
+"""Record ids taken from one response (no more than the ledger keeps)."""
+MAX_MATCHES = 4 * MAX_LINKS
+"""Links looked at in one response, repeats included: a body of one link repeated costs
+no more than this."""
 _TAIL = 160
 """Bytes kept from the end of one body chunk, so a link split between chunks is found."""
 
@@ -56,24 +60,33 @@ DISCOVERY: Evidence[Discovery] = Evidence("discovery")
 """On a record read, when some route class shows records: whether the client was shown it."""
 
 
+_LINK_START = rb"""(?:(?:href|src)\s*=\s*["']?|":\s*")(?:https?://[^/"'\s<>]{1,255})?"""
+"""Where a link starts: an ``href`` or ``src`` attribute's value, or a JSON string value,
+with or without the site's origin. Only there: a record path echoed anywhere else in a page
+(a search box repeating what was typed) shows nothing."""
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def link_pattern(templates: Sequence[str]) -> re.Pattern[bytes] | None:
-    """A pattern finding links to the record templates (``/resume/{id}``) in a body; the id
-    is the first group. None when no template names a record."""
+    """A pattern finding links to the record templates (``/resume/{id}``,
+    ``/org/{org}/resume/{id}``) in a body; the ``id`` is the first group that matched.
+    None when no template names a record (has an ``{id}``)."""
     alternatives = []
     for template in templates:
-        head, brace, rest = template.partition("{")
-        if not brace or "}" not in rest or "{" in rest:
-            continue  # only templates with exactly one parameter name one record
-        tail = rest.partition("}")[2].rstrip("*")
-        alternatives.append(
-            re.escape(head.encode())
-            + rb"([A-Za-z0-9_.~-]{1,64})(?="
-            + (re.escape(tail.encode()) if tail else rb"[\"'<>\s?#/]")
-            + rb")"
-        )
+        if "{id}" not in template:
+            continue
+        parts, last = [], 0
+        for found in _PARAM.finditer(template):
+            parts.append(re.escape(template[last : found.start()].encode()))
+            named = found.group(1) == "id"
+            parts.append(rb"([A-Za-z0-9_.~-]{1,64})" if named else rb"[^/\"'<>\s?#]{1,64}")
+            last = found.end()
+        tail = template[last:].rstrip("*")
+        end = re.escape(tail.encode()) if tail else rb"[\"'<>\s?#/]"
+        alternatives.append(_LINK_START + b"".join(parts) + b"(?=" + end + b")")
     if not alternatives:
         return None
-    return re.compile(b"|".join(b"(?:" + a + b")" for a in alternatives))
+    return re.compile(b"|".join(b"(?:" + a + b")" for a in alternatives), re.IGNORECASE)
 
 
 class LinkScanner:
@@ -84,7 +97,7 @@ class LinkScanner:
     inside compression that uses them.
     """
 
-    __slots__ = ("_inflate", "_pattern", "_scanned", "_started", "_tail", "ids")
+    __slots__ = ("_inflate", "_matches", "_pattern", "_scanned", "_started", "_tail", "ids")
 
     def __init__(self, pattern: re.Pattern[bytes]) -> None:
         self._pattern = pattern
@@ -92,14 +105,16 @@ class LinkScanner:
         self._scanned = 0
         self._started = False
         self._inflate: Any = None
-        self.ids: set[str] = set()
+        self._matches = 0
+        self.ids: dict[str, None] = {}
+        """The ids found, in the order the page shows them."""
 
     def feed(self, chunk: bytes, encoding: str | None = None) -> None:
         """Scan the next chunk of the body, sent with Content-Encoding ``encoding``."""
         if not self._started:
             self._started = True
             self._begin((encoding or "identity").strip().lower())
-        if self._scanned >= MAX_SCANNED or len(self.ids) >= MAX_LINKS or not chunk:
+        if self._scanned >= MAX_SCANNED or self._matches >= MAX_MATCHES or not chunk:
             return
         if self._inflate is not None:
             try:
@@ -111,9 +126,10 @@ class LinkScanner:
         self._scanned += len(chunk)
         text = self._tail + chunk
         for match in self._pattern.finditer(text):
+            self._matches += 1
             found = next(group for group in match.groups() if group is not None)
-            self.ids.add(found.decode("ascii"))
-            if len(self.ids) >= MAX_LINKS:
+            self.ids[found.decode("ascii")] = None
+            if len(self.ids) >= MAX_LINKS or self._matches >= MAX_MATCHES:
                 return
         self._tail = text[-_TAIL:]
 
@@ -159,9 +175,11 @@ class DiscoverySignal(BaseSignal):
         report.publish(DISCOVERY, Discovery(shown, ledger.streak))
         if shown:
             return
-        ledger.show(record)  # read once, it has been seen: reading it again is no discovery
         if ledger.cold_steps >= ENUMERATION_STEPS:
-            report.add("enumeration", ENUMERATION, hard=True)
+            # A click from this site's own page may follow a listing the ledger lost (the
+            # client changed network, or a request raced it): evidence, but not proof.
+            clicked = referrer_kind(facts.headers) == REFERRER_SITE
+            report.add("enumeration", ENUMERATION, hard=not clicked)
         elif ledger.streak >= 2:
             report.add("undiscovered_records", STREAK_WEIGHTS.get(ledger.streak, STREAK_LONG))
 
@@ -172,6 +190,6 @@ class DiscoverySignal(BaseSignal):
             return ()
         # The behaviour signal's write of this profile is packed when the store runs it,
         # after every signal has settled: what is noted here goes with it.
-        for record in sorted(scanner.ids):
+        for record in scanner.ids:
             profile.ledger.show(record)
         return ()

@@ -16,7 +16,7 @@ MAX_SHOWN = 160
 """Record ids remembered (the last ones shown): eight listing pages of 20. Each is a 16-bit
 fingerprint, so a record never shown passes for shown about once in 400 reads at most; a
 client cannot fill the ledger to make every id look shown."""
-_HEADER = struct.Struct("<4Hq")
+_HEADER = struct.Struct("<5Hq")
 _U16 = 0xFFFF
 
 
@@ -25,14 +25,18 @@ class Ledger:
     """What a client was shown and how it read records.
 
     ``cold`` and ``warm`` count reads of records it was not and was shown; ``streak`` is
-    the current run of cold reads; ``cold_steps`` counts cold reads 1 to 3 ids from the cold
-    read before (``last_cold``): ids walked in order that nobody showed.
+    the current run of cold reads; ``cold_steps`` counts, within that run, cold reads 1 to
+    3 ids from the cold read before (``last_cold``): ids walked in order that nobody showed.
+    ``last_mark`` is the last cold record's mark, so that asking for it again (a reload, or
+    the return from a challenge) is not another read. Reading a record never marks it as
+    shown: only a page that showed it does.
     """
 
     cold: int = 0
     warm: int = 0
     streak: int = 0
     cold_steps: int = 0
+    last_mark: int = 0
     last_cold: int = -1
     shown: bytearray = field(default_factory=bytearray)
 
@@ -62,21 +66,28 @@ class Ledger:
     def read(self, record: str, number: int | None) -> bool:
         """Count a read of ``record`` (``number``: the id as a number, if it is one);
         whether it was shown."""
-        if self.was_shown(record):
+        mark = _fingerprint(record)
+        if self._find(mark):
             self.warm = min(self.warm + 1, _U16)
-            self.streak = 0
+            self.streak = self.cold_steps = 0
             return True
+        again = self.streak > 0 and int.from_bytes(mark, "little") == self.last_mark
+        if again:
+            return False
+        self.last_mark = int.from_bytes(mark, "little")
         self.cold = min(self.cold + 1, _U16)
         self.streak = min(self.streak + 1, _U16)
         if number is not None:
-            if self.last_cold >= 0 and 1 <= abs(number - self.last_cold) <= 3:
+            if self.streak > 1 and self.last_cold >= 0 and 1 <= abs(number - self.last_cold) <= 3:
                 self.cold_steps = min(self.cold_steps + 1, _U16)
             self.last_cold = number
         return False
 
     def pack(self) -> bytes:
-        """16 bytes of counters, then two bytes per record shown."""
-        counts = _HEADER.pack(self.cold, self.warm, self.streak, self.cold_steps, self.last_cold)
+        """18 bytes of counters, then two bytes per record shown."""
+        counts = _HEADER.pack(
+            self.cold, self.warm, self.streak, self.cold_steps, self.last_mark, self.last_cold
+        )
         return counts + bytes(self.shown)
 
     @classmethod
@@ -84,11 +95,11 @@ class Ledger:
         """The inverse of :meth:`pack` (an empty ledger from no data)."""
         if len(data) < _HEADER.size:
             return cls()
-        cold, warm, streak, cold_steps, last_cold = _HEADER.unpack_from(data)
+        cold, warm, streak, cold_steps, last_mark, last_cold = _HEADER.unpack_from(data)
         shown = bytearray(data[_HEADER.size : _HEADER.size + MAX_SHOWN * 2])
         if len(shown) % 2:
             del shown[-1:]
-        return cls(cold, warm, streak, cold_steps, last_cold, shown)
+        return cls(cold, warm, streak, cold_steps, last_mark, last_cold, shown)
 
 
 def _fingerprint(record: str) -> bytes:

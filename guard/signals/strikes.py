@@ -75,6 +75,6 @@ class AddressStrikeSignal(BaseSignal):
             for f in report.findings
             if f.action is Action.ALLOW and not f.reason.startswith(_NOT_OWN_EVIDENCE)
         ]
-        if self.policy.combined(own) < self.policy.thresholds.block:
+        if not any(f.hard for f in own) or self.policy.combined(own) < self.policy.thresholds.block:
             return ()
         return (ValuePut(self._key(facts), Strike(facts.now), STRIKE_TTL),)

@@ -103,7 +103,8 @@ class MemoryStore(Store):
     def _store(self, op: ValuePut, now: float) -> None:
         # Packed, as a networked store keeps it: no caller shares the stored object, and
         # bytes cost the garbage collector nothing.
-        self._set(op.key, (now + op.ttl, op.value.pack(), 1))
+        packed = op.value.pack()
+        self._set(op.key, (now + op.ttl, packed, 1 + len(packed) // 256))
 
     def _rate(self, op: RateHit, now: float) -> RateState:
         """GCRA: the theoretical arrival time advances by one emission interval a hit."""

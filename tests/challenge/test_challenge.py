@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 import pytest
@@ -13,16 +14,22 @@ from guard.challenge import (
     CAMPAIGN_BITS,
     CAMPAIGN_RECORDS,
     CLEARANCE_COOKIE,
+    MAX_EXTRA_BITS,
     VERIFY_PATH,
     Challenges,
     _decode_path,
 )
 from guard.challenge.work import leading_zero_bits, solve, solves
 from guard.config import Thresholds
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
+from guard.facts import Facts
 from guard.middleware import GuardMiddleware
 from guard.policy import Policy
+from guard.signals.base import BaseSignal, Report
+from guard.store.base import Result
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
-from tests.conftest import GuardedFactory
+from tests.conftest import SECRET, GuardedFactory
 
 pytestmark = pytest.mark.anyio
 HOME = ("203.0.113.10", 1)
@@ -287,3 +294,59 @@ async def test_a_clearance_earned_during_a_campaign_is_harder_and_smaller(
     body = app.guard.signer.open(token_of(page), purpose="challenge")
     assert body is not None
     assert body.split("|")[5] == str(CAMPAIGN_RECORDS)
+
+
+async def test_extra_work_never_passes_four_bits_even_in_a_campaign(
+    guarded: GuardedFactory,
+) -> None:
+    """A high score and a campaign together ask for at most MAX_EXTRA_BITS more bits."""
+    app, log = guarded(**GRAY, campaign_floor=1)
+    await call_asgi(app, "/resume/100001", headers=chrome_headers(), client=("192.0.2.1", 1))
+    page = await challenged(app)
+    decision = json.loads(log.getvalue().splitlines()[-1])
+    assert "campaign" in decision["reasons"]
+    assert decision["score"] >= 0.35 + MAX_EXTRA_BITS / 10  # its score alone earns all four
+    bits = re.search(r"bits = (\d+);", page.text)
+    assert bits is not None
+    assert int(bits.group(1)) == 8 + MAX_EXTRA_BITS
+
+
+class Odd(BaseSignal):
+    """A signal of one's own that finds every record read odd (0.7)."""
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        if facts.route.record_id is not None:
+            report.add("odd", 0.7)
+
+
+async def test_a_clearance_is_honoured_without_the_built_in_signals(clock: ManualClock) -> None:
+    """With builtin_signals=False a solved challenge still lets the browser through (the
+    clearance is checked without the clearance signal)."""
+    config = demo_config({"secret": SECRET, "challenge_difficulty": 8})
+    app = GuardMiddleware(
+        create_demo_app(1000), config, clock=clock, signals=[Odd()], builtin_signals=False
+    )
+    page = await call_asgi(app, "/resume/100007", headers=COPIED, client=HOME)
+    assert page.status == 429
+    token = token_of(page)
+    cookie = cookies_of(await answer(app, token, solve(token, 8)))
+    again = await call_asgi(
+        app, "/resume/100007", headers={**COPIED, "cookie": cookie}, client=HOME
+    )
+    assert again.status == 200
+
+
+async def test_a_record_nobody_showed_needs_its_whole_cost_left(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """With 6 left, one record nobody showed (4) is covered; a second is not (2 left)."""
+    app, _ = guarded(**GRAY, clearance_records=6)
+    cookie = await clearance(app)
+    served = []
+    for record in (100400, 100411):
+        clock.advance(20)
+        reply = await call_asgi(
+            app, f"/resume/{record}", headers={**COPIED, "cookie": cookie}, client=HOME
+        )
+        served.append(reply.status)
+    assert served == [200, 429]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -53,10 +54,11 @@ def test_guard_evaluate_prints_tables_and_json(
 
 
 def test_training_is_reproducible_for_a_seed() -> None:
-    """The same seed gives the same model document, number for number."""
+    """The same seed gives the same model document, number for number (the serving-time
+    budget is lifted: which candidates meet it is timed, and a busy machine times slower)."""
     data = build_dataset(simulate(default_spec(seed=3, scale=0.05)))
-    first, _ = train(data, seed=3, folds=2)
-    second, _ = train(data, seed=3, folds=2)
+    first, _ = train(data, seed=3, folds=2, max_serving_us=math.inf)
+    second, _ = train(data, seed=3, folds=2, max_serving_us=math.inf)
     assert first["estimator"] == second["estimator"]
     assert first["calibration"] == second["calibration"]
     assert first["thresholds"] == second["thresholds"]

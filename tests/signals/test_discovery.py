@@ -28,20 +28,23 @@ LINK = re.compile(r'href="(/resume/\d+)"')
 
 
 def scan(chunks: list[bytes], encoding: str | None = None) -> set[str]:
-    pattern = link_pattern(["/resume/{id}", "/api/resumes/{id}", "/static/*"])
+    pattern = link_pattern(["/resume/{id}", "/api/resumes/{id}", "/org/{org}/cv/{id}", "/s/*"])
     assert pattern is not None
     scanner = LinkScanner(pattern)
     for chunk in chunks:
         scanner.feed(chunk, encoding)
-    return scanner.ids
+    return set(scanner.ids)
 
 
 def test_links_to_record_templates_are_found_even_across_chunks() -> None:
-    """Ids linked by any record template are found, also when a link is split between
-    chunks; paths that merely start like one are not."""
+    """Ids linked by any record template (in an href or src, a JSON value, with or without
+    the origin; other parameters of a template are any value) are found, also when a link
+    is split between chunks; paths that merely start like one are not."""
     body = b'<a href="/resume/100001">a</a> <a href="/api/resumes/7?x=1">b</a>'
     assert scan([body]) == {"100001", "7"}
     assert scan([body[:15], body[15:40], body[40:]]) == {"100001", "7"}
+    more = b"<a href='https://jobs.example/resume/8'>" + b'{"url": "/org/acme/cv/9"}'
+    assert scan([more]) == {"8", "9"}
     assert scan([b'<a href="/resumes/all">', b"/resume/ /resumes/7"]) == set()
 
 
@@ -176,3 +179,61 @@ async def test_pages_compressed_inside_the_guard_are_read(clock: ManualClock) ->
         reply = await call_asgi(app, f"/item/{n}", headers=headers)
         assert reply.status == 200, stream.getvalue()
     assert "undiscovered_records" not in stream.getvalue()
+
+
+def test_a_record_path_echoed_outside_a_link_shows_nothing() -> None:
+    """A search box repeating what was typed (or any text) does not make ids look shown."""
+    echoed = b'<input name="q" value="/resume/1000 /resume/1001"> you searched /resume/1002'
+    assert scan([echoed]) == set()
+    assert scan([b'<a href="/search?q=/resume/1003">again</a>']) == set()
+
+
+def test_a_body_of_one_link_repeated_is_cut_short() -> None:
+    """A body repeating links stops being read after MAX_MATCHES links."""
+    pattern = link_pattern(["/resume/{id}"])
+    assert pattern is not None
+    scanner = LinkScanner(pattern)
+    scanner.feed(b'<a href="/resume/1">' * 100_000)
+    assert list(scanner.ids) == ["1"]
+
+
+async def test_reading_again_is_no_discovery(guarded: GuardedFactory, clock: ManualClock) -> None:
+    """A record read is never marked as shown by the reading: reading others again does not
+    reset a streak of records nobody showed (only asking for the same one again, a reload
+    or the return from a challenge, is not counted twice)."""
+    app, log = guarded(model="off")
+    headers = chrome_headers()
+    await call_asgi(app, "/static/css/site.css", headers=chrome_headers(document=False))
+    statuses = []
+    for record in (100417, 100417, 100023, 100417, 100881, 100023, 100302):
+        clock.advance(20)
+        reply = await call_asgi(app, f"/resume/{record}", headers=headers)
+        headers["cookie"] = (
+            headers.get("cookie") or (reply.header("set-cookie") or "").split(";")[0]
+        )
+        statuses.append(reply.status)
+    assert statuses[:3] == [200, 200, 200]
+    assert 429 in statuses[3:]
+    assert any("undiscovered_records" in r for r in reasons(log))
+
+
+async def test_a_walk_clicked_from_this_site_is_no_proof(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Ids in order that the ledger never saw, each clicked with a Referer from this site
+    (a listing the ledger lost when the person changed network), are challenged, not
+    blocked; the same walk without a Referer is enumeration, and blocked."""
+    app, _ = guarded(model="off")
+    for referer, expected in (("http://testserver/resumes?page=3", 429), (None, 403)):
+        statuses = []
+        client = ("192.0.2.50", 1) if referer else ("192.0.2.80", 1)
+        await call_asgi(
+            app, "/static/css/site.css", headers=chrome_headers(document=False), client=client
+        )
+        for step in range(8):
+            clock.advance(15)
+            headers = chrome_headers(referer=referer)
+            reply = await call_asgi(app, f"/resume/{100300 + step}", headers=headers, client=client)
+            statuses.append(reply.status)
+        assert statuses[-1] == expected
+        assert 403 not in statuses or expected == 403

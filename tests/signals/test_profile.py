@@ -155,7 +155,7 @@ def test_clock_going_backwards_gives_zero_gap() -> None:
 
 
 def test_pack_is_94_bytes_and_the_ledger_and_round_trips() -> None:
-    """pack() gives the fixed 94 bytes, then the ledger's 16 and two a record shown, and
+    """pack() gives the fixed 94 bytes, then the ledger's 18 and two a record shown, and
     unpack() restores the profile (floats to float32 precision)."""
     profile = ClientProfile()
     page(profile, T0, record=10, tracked=True, robots=True)
@@ -163,12 +163,12 @@ def test_pack_is_94_bytes_and_the_ledger_and_round_trips() -> None:
     page(profile, T0 + 1.75, record=11, honeypot=True)
     page(profile, T0 + 3.5, record=12)
     profile.observe_status(404)
-    assert len(profile.pack()) == 94 + 16
+    assert len(profile.pack()) == 94 + 18
     for shown in ("100", "101", "abc"):
         profile.ledger.show(shown)
     profile.ledger.read("555", 555)
     data = profile.pack()
-    assert len(data) == 94 + 16 + 3 * 2
+    assert len(data) == 94 + 18 + 3 * 2
     restored = ClientProfile.unpack(data)
     fixed = dataclasses.astuple(restored)[:-1]
     assert fixed == pytest.approx(dataclasses.astuple(profile)[:-1], rel=1e-6)

@@ -94,4 +94,4 @@ def test_huge_record_id_still_packs() -> None:
     report = judge(facts_for("/resume/" + "9" * 20))
     profile = report.read(PROFILE)
     assert profile is not None
-    assert len(profile.pack()) == 94 + 16
+    assert len(profile.pack()) == 94 + 18
