@@ -1,7 +1,8 @@
 """The embedded store: one process, bounded memory, no network.
 
 Entries live in one LRU map with per-entry expiry. Memory is bounded by a budget of
-*weight units* (about 100 bytes each): a counter or profile weighs 1, a distinct window 1
+*weight units* (about 100 bytes each): a counter weighs 1, a value 1 and 1 more per 256
+bytes packed (a profile 1 or 2, with a full ledger of records shown), a distinct window 1
 per member (exact up to 1,024 members) or 12 per 1 KiB HyperLogLog beyond that. Past the
 budget the least recently used entries go first, so a spray of requests from a million
 addresses evicts old actors instead of growing without end.
