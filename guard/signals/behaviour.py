@@ -22,7 +22,9 @@ PROFILE: Evidence[ClientProfile] = Evidence("profile")
 FIRST_VISIT = 300.0
 """A client first seen this recently is on its first visit: its browser has no cached assets."""
 BURST_GAP = 0.5
-"""Pages this close together on average, three gaps running, are not read by a person."""
+"""Pages this close together on average, over three or more gaps, are not opened by a
+person's hand: pointing at a link and clicking takes about 1.1 s (the Keystroke-Level
+Model's P + B operators, Card, Moran and Newell 1983), even to open links in new tabs."""
 NEW_CLIENT_PAGES = 3
 """A client is new for its first pages; after that it has a history to be judged on."""
 
@@ -118,9 +120,9 @@ class BehaviourSignal(BaseSignal):
             report.add("no_static_assets", 0.5 if p.documents >= 6 else 0.45)
         if self.policy.enforced and p.documents >= 5 and p.cookie_returns == 0:
             report.add("no_cookies", 0.5)
-        if (p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0) or (
-            browser and p.doc_gap_count >= 3 and p.doc_gap_mean < BURST_GAP
-        ):
+        if browser and p.doc_gap_count >= 3 and p.doc_gap_mean < BURST_GAP:
+            report.add("fast_pace", 0.6)  # a browser UA at a pace no hand clicks: challenge
+        elif p.doc_gap_count >= 8 and p.doc_gap_mean < 1.0:
             report.add("fast_pace", 0.5)
         if p.doc_gap_count >= 10 and p.doc_gap_cv < 0.25:
             report.add("machine_timing", 0.45)
