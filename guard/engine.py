@@ -328,9 +328,10 @@ class Guard:
 
     async def settle(self, decision: Decision, status: int) -> None:
         """Write the request's state back (once): the middleware calls it before the last
-        chunk of a served response goes out, so that the client's next request finds its
-        profile with this one counted (and the records this page showed noted), not a copy
-        from before it. Failures here only get logged."""
+        chunk of a served response goes out, so that the client's next request to this
+        process finds its profile with this one counted (and the records this page showed
+        noted), not a copy from before it (another worker sees it once held writes are
+        sent). Failures here only get logged."""
         if decision.report is None or decision.settled:
             return
         decision.settled = True

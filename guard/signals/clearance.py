@@ -89,8 +89,7 @@ class ClearanceSignal(BaseSignal):
             return
         if len(results) == 3:
             hit = results[2]
-            discovery = report.read(DISCOVERY)
-            cost = 1 if discovery is None or discovery.shown else COLD_COST
+            cost = COLD_COST if report.read(DISCOVERY) is False else 1
             # The first unit was spent in the batch; the rest of a cold read's cost must be
             # left too, or the clearance does not cover it.
             left = isinstance(hit, RateState) and hit.allowed and hit.remaining >= cost - 1

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from guard.config import GuardConfig
@@ -47,16 +46,7 @@ ENUMERATION_STEPS = 5
 ENUMERATION = 0.9
 
 
-@dataclass(frozen=True, slots=True)
-class Discovery:
-    """What the ledger said about this record read."""
-
-    shown: bool
-    streak: int
-    """Records in a row, this one included, that nobody showed the client (0 when shown)."""
-
-
-DISCOVERY: Evidence[Discovery] = Evidence("discovery")
+DISCOVERY: Evidence[bool] = Evidence("discovery")
 """On a record read, when some route class shows records: whether the client was shown it."""
 
 
@@ -172,7 +162,7 @@ class DiscoverySignal(BaseSignal):
             return
         ledger = profile.ledger
         shown = ledger.read(record, record_number(record))
-        report.publish(DISCOVERY, Discovery(shown, ledger.streak))
+        report.publish(DISCOVERY, shown)
         if shown:
             return
         if ledger.cold_steps >= ENUMERATION_STEPS:
