@@ -53,6 +53,7 @@ INCIDENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _PUBLIC_REASONS = {
     "rate_limit": "rate_limit",
     "harvest_budget": "harvest_budget",
+    "unlisted_record": "open_from_site",
     "denylist": "denied",
     "storage_unavailable": "unavailable",
 }
@@ -201,17 +202,24 @@ def _refusal_page(refusal: Refusal) -> str:
             wait = text(lang, "refusal.wait.one_second")
         else:
             wait = text(lang, "refusal.wait.seconds", seconds=retry)
-    message = text(
-        lang,
-        "refusal.explained",
-        message=text(lang, f"refusal.{kind}.message"),
-        reason=public_reason(refusal.verdict),
+    title = text(lang, f"refusal.{kind}.title")
+    message = html.escape(
+        text(
+            lang,
+            "refusal.explained",
+            message=text(lang, f"refusal.{kind}.message"),
+            reason=public_reason(refusal.verdict),
+        )
     )
+    if public_reason(refusal.verdict) == "open_from_site":
+        title = text(lang, "refusal.open_from_site.title")
+        home = f'<a href="/">{html.escape(text(lang, "refusal.open_from_site.home"))}</a>'
+        message = markup(lang, "refusal.open_from_site", home=home)
     code = f"<code>{html.escape(refusal.incident)}</code>"
     return _PAGE.format(
         lang=lang,
-        title=html.escape(text(lang, f"refusal.{kind}.title")),
-        message=html.escape(message),
+        title=html.escape(title),
+        message=message,
         wait=f"<p>{html.escape(wait)}</p>" if wait else "",
         support=html.escape(text(lang, "refusal.support")),
         incident=markup(lang, "refusal.incident", incident=code),

@@ -34,6 +34,13 @@ EN: dict[str, str] = {
         "directly in your browser."
     ),
     "refusal.explained": "{message} ({reason})",
+    "refusal.open_from_site": (
+        "Many automated programs are copying this site's records right now, so for a while "
+        "records open only from the site's own pages. Please find this one through the "
+        "site's listings or search, starting from its {home}."
+    ),
+    "refusal.open_from_site.home": "home page",
+    "refusal.open_from_site.title": "Please open this from the site's pages",
     "refusal.wait.seconds": "Please try again in {seconds} seconds.",
     "refusal.wait.one_second": "Please try again in 1 second.",
     "refusal.wait.unknown": "Please wait a moment, then try again.",
@@ -85,6 +92,12 @@ ZH_CN: dict[str, str] = {
         "完成简短的浏览器验证后才能处理该请求，请直接在浏览器中打开该页面。"
     ),
     "refusal.explained": "{message}（{reason}）",
+    "refusal.open_from_site": (
+        "目前有大量自动程序在复制本站的记录，因此暂时只能从本站自己的页面打开记录。"
+        "请从{home}开始，通过列表或搜索找到这条记录。"
+    ),
+    "refusal.open_from_site.home": "首页",
+    "refusal.open_from_site.title": "请从本站页面打开",
     "refusal.wait.seconds": "请在 {seconds} 秒后重试。",
     "refusal.wait.one_second": "请在 1 秒后重试。",
     "refusal.wait.unknown": "请稍等片刻后重试。",

@@ -13,7 +13,10 @@ While a campaign runs, a young client (first seen in the last ``YOUNG`` seconds)
 record is challenged (``campaign``); a person who landed from a link solves it and reads
 on, challenged again only when the clearance's few records are spent. A challenge issued
 during a campaign is harder and its clearance covers fewer records (see
-:mod:`guard.challenge`).
+:mod:`guard.challenge`). A young client reading a record that neither it nor anyone else
+was shown lately (:mod:`guard.signals.exposure`) is not challenged but turned back to the
+site's own pages (``unlisted_record``, a 429 until the campaign is over): solving
+challenges does not open the id space.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.behaviour import NEW_CLIENT_PAGES, PROFILE, local_hour
+from guard.signals.discovery import DISCOVERY
+from guard.signals.exposure import Shown, exposure_key
 from guard.store.base import DistinctAdd, DistinctCount, Op, Result, ValueGet, ValuePut, actor_key
+from guard.types import Action
 
 HOLD = 600.0
 REFRESH = 5.0
@@ -98,24 +104,34 @@ class CampaignSignal(BaseSignal):
             prefix are used.
     """
 
-    reads = (PROFILE,)
+    reads = (PROFILE, DISCOVERY)
     provides = (CAMPAIGN,)
 
     def __init__(self, config: GuardConfig) -> None:
         self.floor = config.campaign_floor
         self.factor = config.campaign_factor
         self.utc_offset_hours = config.utc_offset_hours
-        prefix = config.key_prefix
+        self.prefix = prefix = config.key_prefix
         self.readers_key = actor_key(prefix, "global", "all", "cr")
         self.state_key = actor_key(prefix, "global", "all", "cs")
+        self.shows_records = any(route.shows_records for route in config.routes)
+        self.active_until = 0.0
+        """Until when this process last saw a campaign hold: only then is a record's
+        exposure asked for (the first read after another worker declared one goes
+        without)."""
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
-        if facts.route.record_id is None or not facts.route.route_class.sensitive:
+        record = facts.route.record_id
+        if record is None or not facts.route.route_class.sensitive:
             return ()
-        return (DistinctCount(self.readers_key, WINDOW), ValueGet(self.state_key, CampaignState))
+        ops: list[Op] = [DistinctCount(self.readers_key, WINDOW)]
+        ops.append(ValueGet(self.state_key, CampaignState))
+        if self.shows_records and facts.now < self.active_until:
+            ops.append(ValueGet(exposure_key(self.prefix, record), Shown))
+        return ops
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        if len(results) != 2:
+        if len(results) < 2:
             return
         count = results[0] if isinstance(results[0], int) else 0
         state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
@@ -125,11 +141,22 @@ class CampaignSignal(BaseSignal):
         hour = local_hour(facts.now, self.utc_offset_hours)
         limit = max(float(self.floor), self.factor * state.expected(hour))
         exceeded = newcomer and count + 1 > limit
-        active = exceeded or 0.0 <= facts.now - state.last_exceeded < HOLD
+        until = facts.now + HOLD if exceeded else state.last_exceeded + HOLD
+        active = 0.0 < until - facts.now <= HOLD
+        self.active_until = until if active else 0.0
         report.publish(CAMPAIGN, active)
         report.keep(self, _Seen(newcomer, exceeded, active, count, state))
-        if active and young:
-            report.add("campaign", CAMPAIGN_WEIGHT)
+        if not (active and young):
+            return
+        report.add("campaign", CAMPAIGN_WEIGHT)
+        unlisted = len(results) == 3 and results[2] is None
+        if unlisted and report.read(DISCOVERY) is False:
+            report.add(
+                "unlisted_record",
+                CAMPAIGN_WEIGHT,
+                action=Action.THROTTLE,
+                retry_after=until - facts.now,
+            )
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         seen: _Seen | None = report.kept(self)

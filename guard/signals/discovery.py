@@ -25,6 +25,7 @@ from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.behaviour import PROFILE, referrer_kind
+from guard.signals.exposure import Exposure
 from guard.signals.ledger import MAX_SHOWN
 from guard.signals.profile import REFERRER_SITE, record_number
 from guard.store.base import Op, Result
@@ -147,6 +148,7 @@ class DiscoverySignal(BaseSignal):
         templates = [path for route in config.routes if route.sensitive for path in route.paths]
         showing = any(route.shows_records for route in config.routes)
         self.pattern = link_pattern(templates) if showing else None
+        self.exposure = Exposure(config.key_prefix)
 
     def scanner(self, facts: Facts, report: Report) -> LinkScanner | None:
         """A scanner for this response's body, when its route class shows records."""
@@ -174,12 +176,19 @@ class DiscoverySignal(BaseSignal):
             report.add("undiscovered_records", STREAK_WEIGHTS.get(ledger.streak, STREAK_LONG))
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
+        if self.pattern is None or not 200 <= status < 300:
+            return ()
+        record = facts.route.record_id
+        if record is not None and facts.verified_bot:
+            # A search engine's crawler fetched it: people may land on it from the results.
+            return self.exposure.mark((record,), facts.now)
         scanner: LinkScanner | None = report.kept(self)
         profile = report.read(PROFILE)
-        if scanner is None or profile is None or not 200 <= status < 300:
+        if scanner is None:
             return ()
-        # The behaviour signal's write of this profile is packed when the store runs it,
-        # after every signal has settled: what is noted here goes with it.
-        for record in scanner.ids:
-            profile.ledger.show(record)
-        return ()
+        if profile is not None:
+            # The behaviour signal's write of this profile is packed when the store runs
+            # it, after every signal has settled: what is noted here goes with it.
+            for shown in scanner.ids:
+                profile.ledger.show(shown)
+        return self.exposure.mark(scanner.ids, facts.now)
