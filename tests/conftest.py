@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -11,6 +11,7 @@ from guard import GuardMiddleware
 from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.observe.decision_log import DecisionLog
+from guard.signals.exposure import Exposure
 from guard.testing import ManualClock
 
 pytest_plugins = ["tests.redis_fixtures"]
@@ -45,3 +46,11 @@ def guarded(clock: ManualClock) -> GuardedFactory:
         return app, stream
 
     return build
+
+
+async def expose(app: GuardMiddleware, records: Iterable[int | str]) -> None:
+    """Mark ``records`` as shown to someone lately (as a listing served to another client
+    would), so that a test about something else can read them as a young client."""
+    guard = app.guard
+    now = guard.clock()
+    await guard.store.execute(Exposure(guard.config.key_prefix).mark(map(str, records), now), now)

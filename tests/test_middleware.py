@@ -25,7 +25,7 @@ from guard.store import Store
 from guard.store.base import Op, Result, ValueGet
 from guard.testing import CHROME_UA, ManualClock, call_asgi, chrome_headers
 from guard.types import Message, Receive, Scope, Send
-from tests.conftest import SECRET, GuardedFactory
+from tests.conftest import SECRET, GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
 SCRAPER_UA = {"user-agent": "python-requests/2.32.3", "accept": "*/*"}
@@ -309,6 +309,7 @@ async def test_an_intermittent_bug_does_not_eat_budgets() -> None:
         }
     )
     app = GuardMiddleware(create_demo_app(100), config, signals=(FlakySignal(),))
+    await expose(app, range(100000, 100010))
     statuses = [
         (await call_asgi(app, f"/resume/{100000 + n}", headers=chrome_headers())).status
         for n in range(10)

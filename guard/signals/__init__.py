@@ -21,6 +21,7 @@ from guard.signals.headers import HeaderSignal
 from guard.signals.model import model_signal
 from guard.signals.rate_limit import RateLimitSignal
 from guard.signals.strikes import AddressStrikeSignal
+from guard.signals.unlisted import UnlistedSignal
 from guard.signals.user_agent import UserAgentSignal
 
 
@@ -41,6 +42,7 @@ def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
         ),
         DiscoverySignal(config),
         CampaignSignal(config),
+        UnlistedSignal(config),
         AddressStrikeSignal(config.key_prefix, policy),
     )
     model = model_signal(config, policy)

@@ -13,10 +13,8 @@ While a campaign runs, a young client (first seen in the last ``YOUNG`` seconds)
 record is challenged (``campaign``); a person who landed from a link solves it and reads
 on, challenged again only when the clearance's few records are spent. A challenge issued
 during a campaign is harder and its clearance covers fewer records (see
-:mod:`guard.challenge`). A young client reading a record that neither it nor anyone else
-was shown lately (:mod:`guard.signals.exposure`) is not challenged but turned back to the
-site's own pages (``unlisted_record``, a 429 until the campaign is over): solving
-challenges does not open the id space.
+:mod:`guard.challenge`), and records that no page showed anybody lately are not opened to
+young clients at all (see :mod:`guard.signals.exposure`).
 """
 
 from __future__ import annotations
@@ -30,10 +28,8 @@ from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.behaviour import NEW_CLIENT_PAGES, PROFILE, local_hour
-from guard.signals.discovery import DISCOVERY
-from guard.signals.exposure import Shown, exposure_key
+from guard.signals.profile import ClientProfile
 from guard.store.base import DistinctAdd, DistinctCount, Op, Result, ValueGet, ValuePut, actor_key
-from guard.types import Action
 
 HOLD = 600.0
 REFRESH = 5.0
@@ -55,6 +51,15 @@ _LAYOUT = struct.Struct("<24fIdd")
 
 CAMPAIGN: Evidence[bool] = Evidence("campaign")
 """Whether a campaign is under way (new clients reading records far above the usual)."""
+CAMPAIGN_LEFT: Evidence[float] = Evidence("campaign_left")
+"""During a campaign: the seconds until it is over, unless the crowd goes on."""
+
+
+def is_young(profile: ClientProfile | None, now: float) -> bool:
+    """Whether the client is on its first pages, or was first seen under ``YOUNG`` s ago."""
+    if profile is None or profile.documents <= NEW_CLIENT_PAGES:
+        return True
+    return now - profile.first_seen < YOUNG
 
 
 @dataclass(slots=True)
@@ -104,59 +109,41 @@ class CampaignSignal(BaseSignal):
             prefix are used.
     """
 
-    reads = (PROFILE, DISCOVERY)
-    provides = (CAMPAIGN,)
+    reads = (PROFILE,)
+    provides = (CAMPAIGN, CAMPAIGN_LEFT)
 
     def __init__(self, config: GuardConfig) -> None:
         self.floor = config.campaign_floor
         self.factor = config.campaign_factor
         self.utc_offset_hours = config.utc_offset_hours
-        self.prefix = prefix = config.key_prefix
+        prefix = config.key_prefix
         self.readers_key = actor_key(prefix, "global", "all", "cr")
         self.state_key = actor_key(prefix, "global", "all", "cs")
-        self.shows_records = any(route.shows_records for route in config.routes)
-        self.active_until = 0.0
-        """Until when this process last saw a campaign hold: only then is a record's
-        exposure asked for (the first read after another worker declared one goes
-        without)."""
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
-        record = facts.route.record_id
-        if record is None or not facts.route.route_class.sensitive:
+        if facts.route.record_id is None or not facts.route.route_class.sensitive:
             return ()
-        ops: list[Op] = [DistinctCount(self.readers_key, WINDOW)]
-        ops.append(ValueGet(self.state_key, CampaignState))
-        if self.shows_records and facts.now < self.active_until:
-            ops.append(ValueGet(exposure_key(self.prefix, record), Shown))
-        return ops
+        return (DistinctCount(self.readers_key, WINDOW), ValueGet(self.state_key, CampaignState))
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        if len(results) < 2:
+        if len(results) != 2:
             return
         count = results[0] if isinstance(results[0], int) else 0
         state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
         profile = report.read(PROFILE)
         newcomer = profile is None or profile.documents <= NEW_CLIENT_PAGES
-        young = newcomer or (profile is not None and facts.now - profile.first_seen < YOUNG)
+        young = is_young(profile, facts.now)
         hour = local_hour(facts.now, self.utc_offset_hours)
         limit = max(float(self.floor), self.factor * state.expected(hour))
         exceeded = newcomer and count + 1 > limit
-        until = facts.now + HOLD if exceeded else state.last_exceeded + HOLD
-        active = 0.0 < until - facts.now <= HOLD
-        self.active_until = until if active else 0.0
+        left = HOLD if exceeded else state.last_exceeded + HOLD - facts.now
+        active = 0.0 < left <= HOLD
         report.publish(CAMPAIGN, active)
+        if active:
+            report.publish(CAMPAIGN_LEFT, left)
         report.keep(self, _Seen(newcomer, exceeded, active, count, state))
-        if not (active and young):
-            return
-        report.add("campaign", CAMPAIGN_WEIGHT)
-        unlisted = len(results) == 3 and results[2] is None
-        if unlisted and report.read(DISCOVERY) is False:
-            report.add(
-                "unlisted_record",
-                CAMPAIGN_WEIGHT,
-                action=Action.THROTTLE,
-                retry_after=until - facts.now,
-            )
+        if active and young:
+            report.add("campaign", CAMPAIGN_WEIGHT)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         seen: _Seen | None = report.kept(self)

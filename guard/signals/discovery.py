@@ -11,7 +11,8 @@ ledger whether this record was shown.
 One record nobody showed is a landing and costs nothing. A streak of them is soft evidence
 (a person may open a few links from an e-mail: a challenge gets them past). Walking ids in
 order that were never shown is enumeration, which a person does not do by accident: hard
-evidence.
+evidence. What the pages showed is also marked sitewide (:mod:`guard.signals.exposure`),
+with the records served to verified search engine crawlers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.behaviour import PROFILE, referrer_kind
-from guard.signals.exposure import Exposure
+from guard.signals.exposure import CRAWLED_TTL, Exposure
 from guard.signals.ledger import MAX_SHOWN
 from guard.signals.profile import REFERRER_SITE, record_number
 from guard.store.base import Op, Result
@@ -181,7 +182,7 @@ class DiscoverySignal(BaseSignal):
         record = facts.route.record_id
         if record is not None and facts.verified_bot:
             # A search engine's crawler fetched it: people may land on it from the results.
-            return self.exposure.mark((record,), facts.now)
+            return self.exposure.mark((record,), facts.now, CRAWLED_TTL)
         scanner: LinkScanner | None = report.kept(self)
         profile = report.read(PROFILE)
         if scanner is None:

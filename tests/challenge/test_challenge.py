@@ -29,7 +29,7 @@ from guard.policy import Policy
 from guard.signals.base import BaseSignal, Report
 from guard.store.base import Result
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
-from tests.conftest import SECRET, GuardedFactory
+from tests.conftest import SECRET, GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
 HOME = ("203.0.113.10", 1)
@@ -203,6 +203,7 @@ async def test_rotated_keys_keep_clearances_valid(guarded: GuardedFactory) -> No
 async def test_clearance_does_not_lift_budgets(guarded: GuardedFactory) -> None:
     """A cleared browser that goes on harvesting still meets its harvest budget."""
     app, _ = guarded(**GRAY, routes={"sensitive": {"budgets": {"ip": ["3/hour"]}}})
+    await expose(app, range(100020, 100025))
     cookie = await clearance(app)
     statuses = [
         (
@@ -267,6 +268,7 @@ async def test_a_clearance_covers_a_bounded_number_of_records(
     """A clearance covers clearance_records: a record read costs one, and one nobody showed
     the client costs four; once spent, the gray zone's challenge comes back."""
     app, _ = guarded(**GRAY, clearance_records=8)
+    await expose(app, range(100300, 100310))  # shown to others, not to this client
     cookie = await clearance(app)
     served = []
     for record in range(100300, 100310):
@@ -286,6 +288,7 @@ async def test_a_clearance_earned_during_a_campaign_is_harder_and_smaller(
     """During a campaign the challenge asks for CAMPAIGN_BITS more work and its clearance
     covers CAMPAIGN_RECORDS."""
     app, _ = guarded(**GRAY, campaign_floor=1)
+    await expose(app, [100007])  # a record no page showed anybody is not opened at all
     await call_asgi(app, "/resume/100001", headers=chrome_headers(), client=("192.0.2.1", 1))
     page = await challenged(app)
     bits = re.search(r"bits = (\d+);", page.text)
@@ -301,6 +304,7 @@ async def test_extra_work_never_passes_four_bits_even_in_a_campaign(
 ) -> None:
     """A high score and a campaign together ask for at most MAX_EXTRA_BITS more bits."""
     app, log = guarded(**GRAY, campaign_floor=1)
+    await expose(app, [100007])
     await call_asgi(app, "/resume/100001", headers=chrome_headers(), client=("192.0.2.1", 1))
     page = await challenged(app)
     decision = json.loads(log.getvalue().splitlines()[-1])

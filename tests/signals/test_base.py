@@ -85,8 +85,7 @@ def test_reads_that_form_a_cycle_are_a_config_error() -> None:
 
 def test_the_built_in_order_follows_from_declarations() -> None:
     """However the built-in signals are listed, the campaign signal comes after the
-    behaviour signal whose profile it reads and after discovery, the clearance after
-    discovery, and the model
+    behaviour signal whose profile it reads, the clearance after discovery, and the model
     after the profile and all findings."""
     config = GuardConfig.from_mapping({"model": "shipped"})
     engine = Guard(config)
@@ -94,11 +93,10 @@ def test_the_built_in_order_follows_from_declarations() -> None:
     ordered = order_signals(shuffled)
     kinds = [type(s) for s in ordered]
     assert kinds.index(BehaviourSignal) < kinds.index(CampaignSignal)
-    assert kinds.index(DiscoverySignal) < kinds.index(CampaignSignal)
     assert kinds.index(DiscoverySignal) < kinds.index(ClearanceSignal)
     assert kinds[-1] is ModelSignal
     assert ModelSignal.reads == (PROFILE, FINDINGS)
-    assert CampaignSignal.reads == (PROFILE, DISCOVERY)
+    assert CampaignSignal.reads == (PROFILE,)
     assert ClearanceSignal.reads == (DISCOVERY,)
 
 

@@ -21,7 +21,7 @@ from guard.middleware import GuardMiddleware
 from guard.observe.decision_log import DecisionLog
 from guard.signals.discovery import MAX_LINKS, DiscoverySignal, LinkScanner, link_pattern
 from guard.testing import ManualClock, call_asgi, chrome_headers
-from tests.conftest import GuardedFactory
+from tests.conftest import GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
 LINK = re.compile(r'href="(/resume/\d+)"')
@@ -96,6 +96,7 @@ async def test_records_nobody_showed_make_a_streak_that_challenges(
     """One landing is free; each further record nobody showed weighs more, and the fourth
     in a row reaches the gray threshold: a challenge, never a block."""
     app, log = guarded(model="off")
+    await expose(app, [100417, 100023, 100881, 100302])  # shown to others, not to this client
     headers = chrome_headers()
     await call_asgi(app, "/static/css/site.css", headers=chrome_headers(document=False))
     statuses = []

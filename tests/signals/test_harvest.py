@@ -12,7 +12,7 @@ from guard import GuardMiddleware
 from guard.demo.config import demo_config
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.types import Receive, Scope, Send
-from tests.conftest import SECRET, GuardedFactory
+from tests.conftest import SECRET, GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
 NO_SCORE = {"gray": 1.0, "block": 1.0}  # isolate the budget: scores alone never refuse
@@ -31,6 +31,7 @@ async def test_budget_counts_distinct_served_records(
 ) -> None:
     """Five records an hour: the sixth distinct record is refused, re-reads count once."""
     app, log = guarded(**budget("5/hour"))
+    await expose(app, range(100001, 100007))
     for record in (100001, 100002, 100001, 100003, 100004, 100005):
         clock.advance(10)
         assert (await call_asgi(app, f"/resume/{record}", headers=chrome_headers())).status == 200
@@ -46,6 +47,7 @@ async def test_missing_records_do_not_spend_the_budget(
 ) -> None:
     """404s are not records served: only 2xx responses count."""
     app, _ = guarded(resumes=100, **budget("3/hour"))
+    await expose(app, [999001, 999002, 999003, 999004, 100001, 100002, 100003])
     for record in (999001, 999002, 999003, 999004):
         clock.advance(10)
         assert (await call_asgi(app, f"/resume/{record}", headers=chrome_headers())).status == 404
@@ -103,6 +105,7 @@ async def test_a_failed_response_releases_its_reservation(
 ) -> None:
     """Refused and missing records leave no reservation behind to shrink the budget."""
     app, _ = guarded(resumes=100, **budget("2/hour"))
+    await expose(app, [*range(999000, 999020), 100001, 100050])
     await asyncio.gather(
         *(call_asgi(app, f"/resume/{999000 + n}", headers=chrome_headers()) for n in range(20))
     )

@@ -18,7 +18,7 @@ from guard.store.base import RateHit, ValueGet, ValuePut
 from guard.store.redis import RedisStore
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.testing.redis import RedisServer
-from tests.conftest import SECRET
+from tests.conftest import SECRET, expose
 
 pytestmark = pytest.mark.anyio
 T0 = 1_800_000_000.0
@@ -97,8 +97,9 @@ async def test_one_round_trip_per_request(
     # Hold writes for a minute: every request's writes must then go with the next one's call.
     app.guard.store.primary.hold_writes = 60.0  # type: ignore[attr-defined]
     await call_asgi(app, "/jobs", headers=chrome_headers())  # loads the script (NOSCRIPT)
-    private_redis.command("CONFIG", "RESETSTAT")
     requests = 25
+    await expose(app, (100000 + n * 13 for n in range(requests)))  # shown to someone
+    private_redis.command("CONFIG", "RESETSTAT")
     for n in range(requests):
         clock.advance(7)
         reply = await call_asgi(app, f"/resume/{100000 + n * 13}", headers=chrome_headers())
@@ -133,7 +134,8 @@ async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServ
     the time until the limit refills), and the campaign signal's sitewide count of the last
     minute's new record readers within about 75 seconds (one HyperLogLog per quarter
     minute, the same size for a thousand people as for fifty); they are reported, not
-    counted.
+    counted. Neither are the sitewide markers of records shown (one small key a record,
+    for a day, however many people were shown it), which are reported a key.
     """
     clock = ManualClock()
     app = guarded_on(private_redis, clock)
@@ -143,7 +145,7 @@ async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServ
         statuses = await browse(app, clock, f"10.{n}.{n % 7}.{n + 1}", rng)
         assert set(statuses) == {200}
     await app.guard.aclose()
-    tracked = transient = 0
+    tracked = transient = markers = marker_bytes = 0
     for key in keys(private_redis):
         used = private_redis.command("MEMORY", "USAGE", key)
         ttl = int(private_redis.command("PTTL", key) or -2)
@@ -155,12 +157,16 @@ async def test_memory_per_tracked_client_is_under_1_kib(private_redis: RedisServ
         elif "{global:all}:cr:" in key:
             assert ttl <= 90_000
             transient += int(used)
+        elif "{exposure:" in key:
+            markers, marker_bytes = markers + 1, marker_bytes + int(used)
         else:
             tracked += int(used)
     print(
         f"redis bytes per person: {tracked / people:.0f} tracked, "
-        f"{transient / people:.0f} more in rate-limit keys while active"
+        f"{transient / people:.0f} more in rate-limit keys while active; "
+        f"{markers} records shown, {marker_bytes / max(markers, 1):.0f} bytes a record"
     )
+    assert markers <= 20 * people
     assert tracked / people < 1024
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
@@ -10,7 +11,7 @@ from guard.challenge.work import solves
 from guard.demo.app import create_demo_app
 from guard.testing import live_server
 from guard.testing.campaigns import CampaignSpec, campaign_address, run_campaign, solve_challenge
-from tests.conftest import GuardedFactory
+from tests.conftest import GuardedFactory, expose
 
 pytestmark = pytest.mark.e2e
 FIRST_ID, RECORDS = 100000, 1_000
@@ -68,6 +69,8 @@ def test_campaign_that_does_not_solve_is_served_nothing(guarded: GuardedFactory)
     """The same campaign without a solver is served no record; each refused id is tried
     once more from a fresh identity, never a third time, and both tries are counted."""
     app, _ = guarded(resumes=RECORDS, **CHALLENGE_EVERY_READ)
+    # Shown to someone: each refusal is then the challenge, not a turn back to the listings.
+    asyncio.run(expose(app, range(FIRST_ID, FIRST_ID + RECORDS)))
     spec = CampaignSpec(addresses=4, per_address=5, headers="basic", tries=20)
     with live_server(app) as base:
         result = run_campaign(base, spec, FIRST_ID, RECORDS, deadline=DEADLINE, workers=4)

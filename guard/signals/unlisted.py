@@ -1,0 +1,67 @@
+"""Unlisted records: young clients reading what no page showed anybody lately.
+
+A person who lands on a record from outside the site follows a link someone made from what
+the site showed (see :mod:`guard.signals.exposure`). A harvester reading ids from the whole
+id space reads records no page showed anybody. So a young client (see
+:func:`~guard.signals.campaign.is_young`) reading a record that neither it nor anyone else
+was shown lately is turned back to the site's own pages (``unlisted_record``, a 429 that no
+challenge opens): during a campaign at once, otherwise from the ``UNLISTED_RUN``-th record
+in a row nobody showed it. A farm that solves challenges natively gets no more of the id
+space than a client that solves none; a person finds the record through a listing or
+search, where it is shown to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guard.config import GuardConfig
+from guard.facts import Facts
+from guard.signals.base import BaseSignal, Report
+from guard.signals.behaviour import PROFILE
+from guard.signals.campaign import CAMPAIGN, CAMPAIGN_LEFT, is_young
+from guard.signals.discovery import DISCOVERY
+from guard.signals.exposure import Shown, exposure_key
+from guard.store.base import Op, Result, ValueGet
+from guard.types import Action
+
+UNLISTED_RUN = 3
+"""Outside a campaign, the record in a row nobody showed a young client from which records
+nobody showed anybody are turned back (two links from an old message still open)."""
+UNLISTED = 0.6
+
+
+class UnlistedSignal(BaseSignal):
+    """Turns young clients back from records no page showed anybody lately.
+
+    The markers are written by :class:`~guard.signals.discovery.DiscoverySignal` from the
+    pages it scans; this signal reads the marker of each record read. It is active only
+    when some route class has ``shows_records = true``.
+
+    Args:
+        config: its routes and key prefix are used.
+    """
+
+    reads = (PROFILE, DISCOVERY, CAMPAIGN, CAMPAIGN_LEFT)
+    provides = ()
+
+    def __init__(self, config: GuardConfig) -> None:
+        self.prefix = config.key_prefix
+        self.active = any(route.shows_records for route in config.routes)
+
+    def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
+        record = facts.route.record_id
+        if not self.active or record is None or not facts.route.route_class.sensitive:
+            return ()
+        return (ValueGet(exposure_key(self.prefix, record), Shown),)
+
+    def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
+        profile = report.read(PROFILE)
+        if len(results) != 1 or results[0] is not None or profile is None:
+            return
+        if report.read(DISCOVERY) is not False or not is_young(profile, facts.now):
+            return
+        left = report.read(CAMPAIGN_LEFT) if report.read(CAMPAIGN) else None
+        if left is None and profile.ledger.streak < UNLISTED_RUN:
+            return
+        report.add("unlisted_record", UNLISTED, action=Action.THROTTLE, retry_after=left)
