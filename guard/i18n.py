@@ -35,9 +35,10 @@ EN: dict[str, str] = {
     ),
     "refusal.explained": "{message} ({reason})",
     "refusal.open_from_site": (
-        "Many automated programs are copying this site's records right now, so for a while "
-        "records open only from the site's own pages. Please find this one through the "
-        "site's listings or search, starting from its {home}."
+        "To keep the personal data in its records from being copied in bulk, this site "
+        "opens a record for a new visitor only from its own pages when no page has shown "
+        "it lately. Please find this one through the site's listings or search, starting "
+        "from its {home}."
     ),
     "refusal.open_from_site.home": "home page",
     "refusal.open_from_site.title": "Please open this from the site's pages",
@@ -93,8 +94,8 @@ ZH_CN: dict[str, str] = {
     ),
     "refusal.explained": "{message}（{reason}）",
     "refusal.open_from_site": (
-        "目前有大量自动程序在复制本站的记录，因此暂时只能从本站自己的页面打开记录。"
-        "请从{home}开始，通过列表或搜索找到这条记录。"
+        "为防止记录中的个人信息被批量复制，近期未在本站任何页面上展示过的记录，"
+        "新访客只能从本站自己的页面打开。请从{home}开始，通过列表或搜索找到这条记录。"
     ),
     "refusal.open_from_site.home": "首页",
     "refusal.open_from_site.title": "请从本站页面打开",

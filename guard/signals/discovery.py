@@ -11,8 +11,7 @@ ledger whether this record was shown.
 One record nobody showed is a landing and costs nothing. A streak of them is soft evidence
 (a person may open a few links from an e-mail: a challenge gets them past). Walking ids in
 order that were never shown is enumeration, which a person does not do by accident: hard
-evidence. What the pages showed is also marked sitewide (:mod:`guard.signals.exposure`),
-with the records served to verified search engine crawlers.
+evidence. What the pages showed is also marked sitewide (:mod:`guard.signals.exposure`).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from guard.config import GuardConfig
 from guard.facts import Facts
 from guard.signals.base import BaseSignal, Evidence, Report
 from guard.signals.behaviour import PROFILE, referrer_kind
-from guard.signals.exposure import CRAWLED_TTL, Exposure
+from guard.signals.exposure import Exposure
 from guard.signals.ledger import MAX_SHOWN
 from guard.signals.profile import REFERRER_SITE, record_number
 from guard.store.base import Op, Result
@@ -177,16 +176,10 @@ class DiscoverySignal(BaseSignal):
             report.add("undiscovered_records", STREAK_WEIGHTS.get(ledger.streak, STREAK_LONG))
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        if self.pattern is None or not 200 <= status < 300:
-            return ()
-        record = facts.route.record_id
-        if record is not None and facts.verified_bot:
-            # A search engine's crawler fetched it: people may land on it from the results.
-            return self.exposure.mark((record,), facts.now, CRAWLED_TTL)
         scanner: LinkScanner | None = report.kept(self)
-        profile = report.read(PROFILE)
-        if scanner is None:
+        if scanner is None or not 200 <= status < 300:
             return ()
+        profile = report.read(PROFILE)
         if profile is not None:
             # The behaviour signal's write of this profile is packed when the store runs
             # it, after every signal has settled: what is noted here goes with it.

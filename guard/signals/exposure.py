@@ -1,10 +1,10 @@
 """Exposure: the records the site showed anyone lately, shared by every worker.
 
 A person who lands on a record from outside the site follows a link someone made from what
-the site showed: a listing or search served to the person who shared it, or the page a
-search engine's verified crawler fetched. A harvester that rotates addresses and reads ids
-from the whole id space reads records no page showed anybody.
-What the guard does with that: :mod:`guard.signals.unlisted`.
+the site showed them: a listing or a search served to the person who shared it (search
+engines are not let in to records). A harvester that rotates addresses and reads ids from
+the whole id space reads records no page showed anybody. What the guard does with that:
+:mod:`guard.signals.unlisted`.
 
 Each record shown gets a small marker in the store for ``TTL`` (a day). Markers are
 grouped under ``BUCKETS`` hash tags, so on Redis Cluster one listing's markers go to a few
@@ -22,9 +22,6 @@ from typing import Self
 from guard.store.base import ValuePut, actor_key
 
 TTL = 86400.0
-CRAWLED_TTL = 30 * 86400.0
-"""A record a verified search engine crawler fetched stays shown this long: the results
-link to it for weeks."""
 BUCKETS = 16
 LOCAL_NOTES = 1 << 16
 """Markers this process remembers writing (then it forgets them all and writes again)."""
@@ -62,9 +59,9 @@ class Exposure:
         self.prefix = prefix
         self._written: dict[str, float] = {}
 
-    def mark(self, records: Iterable[str], now: float, ttl: float = TTL) -> list[ValuePut]:
-        """The writes that mark ``records`` shown for ``ttl`` seconds, leaving out those
-        this process marked within the last quarter of ``TTL``."""
+    def mark(self, records: Iterable[str], now: float) -> list[ValuePut]:
+        """The writes that mark ``records`` shown, leaving out those this process marked
+        within the last quarter of ``TTL``."""
         written, ops = self._written, []
         for record in records:
             if 0.0 <= now - written.get(record, -TTL) < TTL / 4:
@@ -72,5 +69,5 @@ class Exposure:
             if len(written) >= LOCAL_NOTES:
                 written.clear()
             written[record] = now
-            ops.append(ValuePut(exposure_key(self.prefix, record), Shown(), ttl))
+            ops.append(ValuePut(exposure_key(self.prefix, record), Shown(), TTL))
         return ops

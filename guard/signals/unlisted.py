@@ -57,8 +57,8 @@ class UnlistedSignal(BaseSignal):
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         profile = report.read(PROFILE)
-        if len(results) != 1 or results[0] is not None or profile is None:
-            return
+        if len(results) != 1 or results[0] is not None or profile is None or facts.verified_bot:
+            return  # a search engine's crawler reads what it finds: its fetch shows the record
         if report.read(DISCOVERY) is not False or not is_young(profile, facts.now):
             return
         left = report.read(CAMPAIGN_LEFT) if report.read(CAMPAIGN) else None

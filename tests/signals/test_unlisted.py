@@ -22,6 +22,7 @@ from tests.conftest import SECRET, GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
 FLOOR = {"model": "off", "campaign_floor": 5, "challenge_difficulty": 8}
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
 def reasons(log: object) -> list[list[str]]:
@@ -183,4 +184,18 @@ async def test_a_client_past_its_first_visit_is_not_turned_back(
         clock.advance(30)
         reply = await call_asgi(app, f"/resume/{100003 + 11 * record}", headers=headers)
         assert not is_turned_back(reply)
+    assert not any("unlisted_record" in r for r in reasons(log))
+
+
+async def test_a_verified_crawler_is_never_turned_back(guarded: GuardedFactory) -> None:
+    """Googlebot from Google's published range, on a site that lets it read records (a
+    weight of 0 for declared bots: records are refused to every bot by default), reads
+    records nobody was shown, as many in a row as it likes."""
+    app, log = guarded(model="off", robots_disallow=[], weights={"declared_bot": 0.0})
+    crawler = {"user-agent": GOOGLEBOT, "accept": "text/html"}
+    for step in range(UNLISTED_RUN + 3):
+        reply = await call_asgi(
+            app, f"/resume/{100100 + 37 * step}", headers=crawler, client=("66.249.66.1", 1)
+        )
+        assert reply.status == 200
     assert not any("unlisted_record" in r for r in reasons(log))
