@@ -7,9 +7,15 @@ behind the guard on a real uvicorn on loopback; the guard's clock starts at the 
 site-local hour and runs ``--speed`` times faster than the wall, and people read at that
 speed, so an hour of reading fits in minutes.
 
+With ``--campaign`` a no-JavaScript campaign (``BESIDE``: one record per address from 200
+rotating addresses, random ids over the whole id space) runs against the same server for
+the first ``CAMPAIGN_SECONDS`` of each run, so the people arrive while the guard holds a
+campaign: what it costs them.
+
 Run: ``make bench-people`` or ``.venv/bin/python benchmarks/people.py [--sessions N]
-[--speed X] [--hours H,H] [--configs default,model] [--chromium N]``. Writes
-``benchmarks/results/people.json`` and ``.md`` and prints the table.
+[--speed X] [--hours H,H] [--configs default,model] [--chromium N] [--campaign]
+[--output FILE]``. Writes ``benchmarks/results/people.json`` and ``.md`` (or ``--output``
+and the ``.md`` beside it) and prints the table.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import argparse
 import io
 import json
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +37,7 @@ from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.observe.decision_log import DecisionLog
 from guard.testing import live_server
+from guard.testing.campaigns import CampaignSpec, run_campaign
 from guard.testing.people import (
     AcceleratedClock,
     ChromiumUnavailable,
@@ -37,6 +47,10 @@ from guard.testing.people import (
 )
 
 RECORDS = 10_000
+FIRST_ID = 100000
+BESIDE = CampaignSpec(addresses=200, per_address=1, order="random", tries=100_000)
+CAMPAIGN_SECONDS = 75.0
+"""Wall seconds the campaign beside the people runs (a run of people takes 80 to 95)."""
 SECRET = "benchmark-secret-0123456789"  # noqa: S105 - the benchmarks' fixed secret
 RESULTS = Path(__file__).parent / "results"
 CONFIGS: dict[str, dict[str, object]] = {"default": {}, "model": {"model": "shipped"}}
@@ -61,7 +75,7 @@ def people_run(hour: float, config: str, args: argparse.Namespace) -> dict[str, 
     """One run of the generator's people at ``hour`` under ``config``."""
     app, log = app_at(hour, args.speed, CONFIGS[config])
     start = time.perf_counter()
-    with live_server(app) as base:
+    with live_server(app) as base, campaign_beside(base, args.campaign) as campaign:
         rows = run_people(
             base, sessions=args.sessions, seed=args.seed, speed=args.speed, deadline=args.deadline
         )
@@ -75,6 +89,7 @@ def people_run(hour: float, config: str, args: argparse.Namespace) -> dict[str, 
         "rows": rows,
         "total": dict(total),
         "reasons": reasons_met(log),
+        "campaign": campaign,
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -83,7 +98,7 @@ def chromium_run(hour: float, config: str, args: argparse.Namespace) -> dict[str
     """Real Chromium sessions at ``hour`` under ``config``."""
     app, log = app_at(hour, args.speed, CONFIGS[config])
     start = time.perf_counter()
-    with live_server(app) as base:
+    with live_server(app) as base, campaign_beside(base, args.campaign) as campaign:
         counts = run_chromium_people(
             base, sessions=args.chromium, seed=args.seed, speed=args.speed, deadline=300.0
         )
@@ -93,8 +108,31 @@ def chromium_run(hour: float, config: str, args: argparse.Namespace) -> dict[str
         "config": config,
         "total": counts,
         "reasons": reasons_met(log),
+        "campaign": campaign,
         "seconds": round(time.perf_counter() - start, 1),
     }
+
+
+@contextmanager
+def campaign_beside(base: str, wanted: bool) -> Iterator[dict[str, int]]:
+    """With ``wanted``, run ``BESIDE`` against ``base`` in a thread for
+    ``CAMPAIGN_SECONDS`` while the body runs; the dict it yields gets what the campaign
+    tried and harvested once it is over (empty without a campaign)."""
+    got: dict[str, int] = {}
+    if not wanted:
+        yield got
+        return
+
+    def campaign() -> None:
+        result = run_campaign(base, BESIDE, FIRST_ID, RECORDS, deadline=CAMPAIGN_SECONDS, workers=1)
+        got.update(tried=result.tried, harvested=len(result.harvested))
+
+    thread = threading.Thread(target=campaign, name="campaign-beside", daemon=True)
+    thread.start()
+    try:
+        yield got
+    finally:
+        thread.join()
 
 
 def reasons_met(log: io.StringIO) -> dict[str, int]:
@@ -114,19 +152,31 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"{report['date']}, {report['sessions']} generator sessions a run at speed "
         f"{report['speed']}, seed {report['seed']}, demo config (`model` off) and with the "
-        "shipped model.",
+        "shipped model."
+        + (
+            " A no-JavaScript campaign (200 rotating addresses, one random record each) runs "
+            f"beside the people for the first {CAMPAIGN_SECONDS:g} s of each run."
+            if report.get("campaign")
+            else ""
+        ),
         "",
         "| population | site hour | config | sessions | served | challenged | blocked "
-        "| throttled | records | s |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| throttled | records | s |" + (" campaign harvested |" if report.get("campaign") else ""),
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        + (" ---: |" if report.get("campaign") else ""),
     ]
     for run in report["runs"]:
-        t = run["total"]
+        t, beside = run["total"], run.get("campaign") or {}
         blocked = t.get("blocked", t.get("refused", 0))
         lines.append(
             f"| {run['population']} | {run['hour']:g} | {run['config']} | {t.get('sessions', 0)} "
             f"| {t.get('served', 0)} | {t.get('challenged', 0)} | {blocked} "
             f"| {t.get('throttled', 0)} | {t.get('records', 0)} | {run['seconds']} |"
+            + (
+                f" {beside.get('harvested', 0)} of {beside.get('tried', 0)} |"
+                if report.get("campaign")
+                else ""
+            )
         )
     return "\n".join(lines) + "\n"
 
@@ -142,6 +192,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=58)
     parser.add_argument("--deadline", type=float, default=240.0, help="wall seconds a run")
     parser.add_argument("--output", type=Path, default=RESULTS / "people.json")
+    parser.add_argument(
+        "--campaign", action="store_true", help="a harvesting campaign beside the people"
+    )
     args = parser.parse_args()
     hours = [float(h) for h in args.hours.split(",")]
     configs = args.configs.split(",")
@@ -161,6 +214,7 @@ def main() -> int:
         "sessions": args.sessions,
         "speed": args.speed,
         "seed": args.seed,
+        "campaign": args.campaign,
         "runs": runs,
     }
     args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -115,8 +115,14 @@ def incident_id() -> str:
 
 
 def public_reason(verdict: Verdict) -> str:
-    """The category a client is told; the detailed reasons stay in the decision log."""
-    top = verdict.reasons[0] if verdict.reasons else ""
+    """The category a client is told; the detailed reasons stay in the decision log.
+
+    A turn back to the site's pages is told only when it is what the client met (a throttle),
+    not on a block that hard evidence earned beside it."""
+    reasons = verdict.reasons
+    if reasons[:1] == ("unlisted_record",) and verdict.action is not Action.THROTTLE:
+        reasons = reasons[1:]
+    top = reasons[0] if reasons else ""
     return _PUBLIC_REASONS.get(top.partition(":")[0], "automated_traffic")
 
 
@@ -135,7 +141,7 @@ def refusal_headers(refusal: Refusal) -> dict[str, str]:
         headers["Retry-After"] = "1"
     elif retry is not None and refusal.status in {429, 503}:
         headers["Retry-After"] = str(retry)
-    if verdict.action == Action.THROTTLE and verdict.rate_policy:
+    if verdict.action == Action.THROTTLE and verdict.rate_policy and verdict.exceeded_policy:
         headers["RateLimit-Policy"] = ", ".join(verdict.rate_policy)
         label = (verdict.exceeded_policy or verdict.rate_policy[0]).partition(";")[0]
         headers["RateLimit"] = f"{label};r=0;t={retry or 1}"

@@ -190,6 +190,7 @@ class Guard:
             results = await self.store.execute([op for plan in plans for op in plan], facts.now)
         except StorageError as exc:
             return self._store_down(facts, plans, exc)
+        report.degraded = self.store.degraded
         try:
             self._judge(facts, plans, results, report)
         except Exception:

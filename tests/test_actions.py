@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from starlette.responses import PlainTextResponse, Response
@@ -39,7 +40,7 @@ def throttled(
     retry_after: float | None = 1.2, reasons: tuple[str, ...] = ("rate_limit:ip",)
 ) -> Verdict:
     """A throttle verdict as the rate limit signal produces it."""
-    return Verdict(Action.THROTTLE, 0.3, reasons, True, retry_after, POLICIES)
+    return Verdict(Action.THROTTLE, 0.3, reasons, True, retry_after, POLICIES, POLICIES[0])
 
 
 def blocked(reasons: tuple[str, ...] = ("honeypot",), retry_after: float | None = None) -> Verdict:
@@ -123,6 +124,33 @@ def test_a_wait_that_is_no_positive_number_counts_as_unknown(wait: float) -> Non
     assert "retry-after" not in response.headers
     assert response.headers["ratelimit"] == '"sensitive-ip";r=0;t=1'
     assert json.loads(bytes(response.body))["retry_after"] is None
+
+
+def test_a_turn_back_to_the_site_is_no_rate_limit() -> None:
+    """A record nobody was shown, turned back on a route with rate policies: no RateLimit
+    headers (no limit was reached), a page in the client's language linking home, and the
+    JSON reason ``open_from_site``."""
+    verdict = Verdict(Action.THROTTLE, 0.6, ("unlisted_record",), True, None, POLICIES)
+    page = respond(refusal_of(verdict, wants_json=False))
+    assert page.status_code == 429
+    assert "ratelimit" not in page.headers
+    assert "ratelimit-policy" not in page.headers
+    body = bytes(page.body).decode()
+    assert '<a href="/">home page</a>' in body
+    assert "faster than this site allows" not in body
+    chinese = respond(replace(refusal_of(verdict, wants_json=False), language="zh-CN"))
+    assert '<a href="/">首页</a>' in bytes(chinese.body).decode()
+    api = respond(refusal_of(verdict, wants_json=True))
+    assert json.loads(bytes(api.body))["reason"] == "open_from_site"
+
+
+def test_a_block_beside_a_turn_back_is_told_as_a_block() -> None:
+    """Hard evidence that blocks is what the client is told, not the turn back ranked above
+    it (findings that force an action rank first in the log)."""
+    verdict = blocked(("unlisted_record", "enumeration"))
+    assert public_reason(verdict) == "automated_traffic"
+    body = bytes(respond(refusal_of(verdict, wants_json=False)).body).decode()
+    assert 'href="/"' not in body
 
 
 def test_429_without_rate_policy_has_no_ratelimit_headers() -> None:

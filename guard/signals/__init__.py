@@ -16,6 +16,7 @@ from guard.signals.base import (
 from guard.signals.behaviour import BehaviourSignal
 from guard.signals.campaign import CampaignSignal
 from guard.signals.discovery import DiscoverySignal
+from guard.signals.exposure import Exposure
 from guard.signals.harvest import HarvestBudgetSignal
 from guard.signals.headers import HeaderSignal
 from guard.signals.model import model_signal
@@ -28,6 +29,7 @@ from guard.signals.user_agent import UserAgentSignal
 def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
     """The built-in signals, configured from ``config`` and reading the live ``policy``
     (the model only when ``config.model`` asks for it and it loads)."""
+    exposure = Exposure(config.key_prefix)
     signals: tuple[Signal, ...] = (
         UserAgentSignal(config.robots_disallow),
         HeaderSignal(),
@@ -40,9 +42,9 @@ def default_signals(config: GuardConfig, policy: Policy) -> tuple[Signal, ...]:
             policy,
             utc_offset_hours=config.utc_offset_hours,
         ),
-        DiscoverySignal(config),
+        DiscoverySignal(config, exposure),
         CampaignSignal(config),
-        UnlistedSignal(config),
+        UnlistedSignal(config, exposure),
         AddressStrikeSignal(config.key_prefix, policy),
     )
     model = model_signal(config, policy)

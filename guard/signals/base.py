@@ -48,6 +48,9 @@ class Report:
     """What the signals found about one request, and what each keeps until after it."""
 
     findings: list[Finding] = field(default_factory=list)
+    degraded: bool = False
+    """The store's answers came from a per-process fallback (the shared store is out): what
+    it lacks (a profile, a marker) says nothing about the client."""
     _kept: dict[int, Any] = field(default_factory=dict)
     _evidence: dict[Evidence[Any], Any] = field(default_factory=dict)
 

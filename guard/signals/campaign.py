@@ -126,8 +126,8 @@ class CampaignSignal(BaseSignal):
         return (DistinctCount(self.readers_key, WINDOW), ValueGet(self.state_key, CampaignState))
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        if len(results) != 2:
-            return
+        if len(results) != 2 or report.degraded:
+            return  # in an outage every client looks new to the stand-in store: no crowd
         count = results[0] if isinstance(results[0], int) else 0
         state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
         profile = report.read(PROFILE)

@@ -99,8 +99,8 @@ class ClearanceSignal(BaseSignal):
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
         clearance = self.challenges.clearance_id(facts)
-        if not report.kept(self) or clearance is None:
-            return ()
+        if not report.kept(self) or clearance is None or not 200 <= status < 400:
+            return ()  # a read refused (or failed) reads nothing: no more is charged
         covers = max(self.challenges.covers(facts), 1)
         key = self._key(clearance) + ":r"
         return (RateHit(key, covers, self.challenges.clearance_ttl * REFILL, COLD_COST - 1),)

@@ -56,6 +56,15 @@ _LINK_START = rb"""(?:(?:href|src)\s*=\s*["']?|":\s*")(?:https?://[^/"'\s<>]{1,2
 with or without the site's origin. Only there: a record path echoed anywhere else in a page
 (a search box repeating what was typed) shows nothing."""
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ID = rb"[A-Za-z0-9_.~-]{1,64}"
+"""A record id the scanner finds in a link: unreserved URL characters, at most 64."""
+_SCANNABLE = re.compile(_ID.decode())
+
+
+def scannable(record: str) -> bool:
+    """Whether links to ``record`` can be found by the scanner (ids with other characters,
+    percent-encoded or longer, are never noted as shown)."""
+    return _SCANNABLE.fullmatch(record) is not None
 
 
 def link_pattern(templates: Sequence[str]) -> re.Pattern[bytes] | None:
@@ -70,7 +79,7 @@ def link_pattern(templates: Sequence[str]) -> re.Pattern[bytes] | None:
         for found in _PARAM.finditer(template):
             parts.append(re.escape(template[last : found.start()].encode()))
             named = found.group(1) == "id"
-            parts.append(rb"([A-Za-z0-9_.~-]{1,64})" if named else rb"[^/\"'<>\s?#]{1,64}")
+            parts.append(b"(" + _ID + b")" if named else rb"[^/\"'<>\s?#]{1,64}")
             last = found.end()
         tail = template[last:].rstrip("*")
         end = re.escape(tail.encode()) if tail else rb"[\"'<>\s?#/]"
@@ -144,11 +153,11 @@ class DiscoverySignal(BaseSignal):
     reads = (PROFILE,)
     provides = (DISCOVERY,)
 
-    def __init__(self, config: GuardConfig) -> None:
+    def __init__(self, config: GuardConfig, exposure: Exposure | None = None) -> None:
         templates = [path for route in config.routes if route.sensitive for path in route.paths]
         showing = any(route.shows_records for route in config.routes)
         self.pattern = link_pattern(templates) if showing else None
-        self.exposure = Exposure(config.key_prefix)
+        self.exposure = exposure or Exposure(config.key_prefix)
 
     def scanner(self, facts: Facts, report: Report) -> LinkScanner | None:
         """A scanner for this response's body, when its route class shows records."""

@@ -6,11 +6,12 @@ engines are not let in to records). A harvester that rotates addresses and reads
 the whole id space reads records no page showed anybody. What the guard does with that:
 :mod:`guard.signals.unlisted`.
 
-Each record shown gets a small marker in the store for ``TTL`` (a day). Markers are
-grouped under ``BUCKETS`` hash tags, so on Redis Cluster one listing's markers go to a few
-slots, not one slot per record. A process notes which markers it wrote lately and writes
-each again only after a quarter of ``TTL``, so a listing's first page, served all day,
-costs a write now and then rather than one per view.
+Each record shown gets a small marker in the store for ``TTL`` (a day; 18 to 24 hours
+after it was last shown). Markers are grouped under ``BUCKETS`` hash tags, so on Redis
+Cluster they live in at most 16 slots (one listing's in about 12), not one slot per record.
+A process notes which markers it wrote lately and writes each again only after a quarter of
+``TTL``, so a listing's first page, served all day, costs a write now and then rather than
+one per view.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ class Exposure:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self._written: dict[str, float] = {}
+
+    def noted(self, record: str, now: float) -> bool:
+        """Whether this process marked ``record`` within the last quarter of ``TTL``. Asked
+        when the store holds no marker for it: the note is then dropped, so that the next
+        page showing the record writes its marker again (the last write was lost, or the
+        store was flushed)."""
+        when = self._written.pop(record, None)
+        return when is not None and 0.0 <= now - when < TTL / 4
 
     def mark(self, records: Iterable[str], now: float) -> list[ValuePut]:
         """The writes that mark ``records`` shown, leaving out those this process marked

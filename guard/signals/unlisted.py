@@ -20,8 +20,8 @@ from guard.facts import Facts
 from guard.signals.base import BaseSignal, Report
 from guard.signals.behaviour import PROFILE
 from guard.signals.campaign import CAMPAIGN, CAMPAIGN_LEFT, is_young
-from guard.signals.discovery import DISCOVERY
-from guard.signals.exposure import Shown, exposure_key
+from guard.signals.discovery import DISCOVERY, scannable
+from guard.signals.exposure import Exposure, Shown, exposure_key
 from guard.store.base import Op, Result, ValueGet
 from guard.types import Action
 
@@ -40,13 +40,16 @@ class UnlistedSignal(BaseSignal):
 
     Args:
         config: its routes and key prefix are used.
+        exposure: the markers the discovery signal writes (what this process marked lately
+            counts as shown, whether or not its write has landed).
     """
 
     reads = (PROFILE, DISCOVERY, CAMPAIGN, CAMPAIGN_LEFT)
     provides = ()
 
-    def __init__(self, config: GuardConfig) -> None:
+    def __init__(self, config: GuardConfig, exposure: Exposure) -> None:
         self.prefix = config.key_prefix
+        self.exposure = exposure
         self.active = any(route.shows_records for route in config.routes)
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
@@ -56,9 +59,13 @@ class UnlistedSignal(BaseSignal):
         return (ValueGet(exposure_key(self.prefix, record), Shown),)
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        profile = report.read(PROFILE)
-        if len(results) != 1 or results[0] is not None or profile is None or facts.verified_bot:
-            return  # a search engine's crawler reads what it finds: its fetch shows the record
+        profile, record = report.read(PROFILE), facts.route.record_id
+        if len(results) != 1 or results[0] is not None or profile is None or record is None:
+            return
+        if report.degraded or facts.verified_bot or not scannable(record):
+            return  # no shared state to ask; a crawler let in; an id no link scan can note
+        if self.exposure.noted(record, facts.now):
+            return  # this process marked it lately (and the write may not have landed)
         if report.read(DISCOVERY) is not False or not is_young(profile, facts.now):
             return
         left = report.read(CAMPAIGN_LEFT) if report.read(CAMPAIGN) else None

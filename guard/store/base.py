@@ -115,6 +115,12 @@ class Store(ABC):
             StorageError: the backend could not answer.
         """
 
+    @property
+    def degraded(self) -> bool:
+        """Whether answers come from a stand-in for the real store (an outage), not from the
+        shared state."""
+        return False
+
     async def write_later(self, ops: Sequence[Op], now: float) -> None:
         """Run writes whose results nobody waits for, now or batched with a later call.
 

@@ -80,6 +80,12 @@ class ResilientStore(Store):
         self.breaker = breaker or CircuitBreaker()
         self.clock = clock
 
+    @property
+    def degraded(self) -> bool:
+        """Whether calls are going to the fallback: the last one failed or the circuit is
+        open."""
+        return self.fallback is not None and (self.breaker.open or self.breaker.failures > 0)
+
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run on the primary when the breaker allows; otherwise (or on failure) fall back."""
         moment = self.clock()

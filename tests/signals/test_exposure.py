@@ -35,3 +35,14 @@ def test_markers_share_a_few_hash_tags() -> None:
     """On Redis Cluster a listing's markers go to at most BUCKETS slots."""
     tags = {re.search(r"\{[^}]*\}", exposure_key("g", str(n))).group(0) for n in range(2000)}  # type: ignore[union-attr]
     assert len(tags) == BUCKETS
+
+
+def test_a_note_without_a_marker_is_dropped_so_the_next_page_writes_it_again() -> None:
+    """Asked about a record the store holds no marker for, a process that marked it lately
+    says so once and forgets the note: the next page showing it writes the marker again."""
+    exposure = Exposure("t")
+    exposure.mark(["7"], 1000.0)
+    assert exposure.noted("7", 1001.0)
+    assert not exposure.noted("7", 1002.0)
+    assert len(exposure.mark(["7"], 1003.0)) == 1
+    assert not exposure.noted("8", 1003.0)

@@ -17,7 +17,11 @@ from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.signals.campaign import HOLD
 from guard.signals.unlisted import UNLISTED_RUN
+from guard.store import MemoryStore
+from guard.store.redis import RedisStore
+from guard.store.resilient import CircuitBreaker, ResilientStore
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
+from guard.testing.redis import RedisServer
 from tests.conftest import SECRET, GuardedFactory, expose
 
 pytestmark = pytest.mark.anyio
@@ -198,4 +202,52 @@ async def test_a_verified_crawler_is_never_turned_back(guarded: GuardedFactory) 
             app, f"/resume/{100100 + 37 * step}", headers=crawler, client=("66.249.66.1", 1)
         )
         assert reply.status == 200
+    assert not any("unlisted_record" in r for r in reasons(log))
+
+
+async def test_an_outage_turns_nobody_back(private_redis: RedisServer, clock: ManualClock) -> None:
+    """With Redis down and the per-process fallback answering, every client looks new and no
+    record looks shown: a crowd of readers starts no campaign and nobody is turned back."""
+    store = ResilientStore(
+        RedisStore.from_url(f"{private_redis.url}?timeout=0.2"),
+        MemoryStore(),
+        CircuitBreaker(threshold=1, cooldown=600.0),
+    )
+    config = demo_config({**FLOOR, "secret": SECRET})
+    app = GuardMiddleware(create_demo_app(1000), config, store=store, clock=clock)
+    private_redis.kill()
+    try:
+        for n in range(12):  # a crowd of new readers, each reading records nobody was shown
+            headers = chrome_headers()
+            for record in range(UNLISTED_RUN + 1):
+                clock.advance(1)
+                reply = await call_asgi(
+                    app,
+                    f"/resume/{100100 + 29 * record + n}",
+                    headers=headers,
+                    client=(f"10.8.{n}.9", 1),
+                )
+                headers["cookie"] = (
+                    headers.get("cookie") or (reply.header("set-cookie") or ";").split(";")[0]
+                )
+                assert not is_turned_back(reply)
+        assert store.degraded
+    finally:
+        await app.guard.aclose()
+
+
+async def test_ids_no_link_scan_can_note_are_never_turned_back(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """A record id with characters the body scanner does not read (percent-encoded, say)
+    could never be marked shown, so it is never turned back."""
+    app, log = guarded(model="off")
+    headers = chrome_headers()
+    for n in range(UNLISTED_RUN + 1):
+        clock.advance(20)
+        reply = await call_asgi(app, f"/resume/caf%C3%A9-{n}", headers=headers)
+        headers["cookie"] = (
+            headers.get("cookie") or (reply.header("set-cookie") or ";").split(";")[0]
+        )
+        assert not is_turned_back(reply)
     assert not any("unlisted_record" in r for r in reasons(log))
