@@ -201,7 +201,8 @@ def _refusal_page(refusal: Refusal) -> str:
     kind = refusal.kind
     retry = _retry_seconds(refusal.verdict)
     wait = ""
-    if refusal.status in {429, 503}:
+    detour = public_reason(refusal.verdict) == "open_from_site"
+    if refusal.status in {429, 503} and not (detour and retry is None):
         if retry is None:
             wait = text(lang, "refusal.wait.unknown")
         elif retry == 1:
@@ -217,7 +218,7 @@ def _refusal_page(refusal: Refusal) -> str:
             reason=public_reason(refusal.verdict),
         )
     )
-    if public_reason(refusal.verdict) == "open_from_site":
+    if detour:  # nothing to wait for outside a campaign: the record is found on the site
         title = text(lang, "refusal.open_from_site.title")
         home = f'<a href="/">{html.escape(text(lang, "refusal.open_from_site.home"))}</a>'
         message = markup(lang, "refusal.open_from_site", home=home)
