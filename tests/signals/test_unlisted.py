@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 import uuid
@@ -29,8 +30,9 @@ FLOOR = {"model": "off", "campaign_floor": 5, "challenge_difficulty": 8}
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
 
-def reasons(log: object) -> list[list[str]]:
-    return [json.loads(line)["reasons"] for line in log.getvalue().splitlines()]  # type: ignore[attr-defined]
+def reasons(log: io.StringIO) -> list[list[str]]:
+    """The reasons of each decision logged, in order."""
+    return [json.loads(line)["reasons"] for line in log.getvalue().splitlines()]
 
 
 async def start_campaign(app: GuardMiddleware) -> None:
