@@ -3,16 +3,18 @@ people browsing normally never meet it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
 from guard.testing import ManualClock, live_server
-from tests.conftest import GuardedFactory
+from tests.conftest import GuardedFactory, expose
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,10 +55,14 @@ def test_a_challenged_browser_solves_it_and_reaches_the_resume(
     guarded: GuardedFactory, browser: Browser
 ) -> None:
     """During a campaign (forced here by a campaign floor of one new record reader a
-    minute), a browser landing on a resume gets the challenge, made harder for the
-    campaign, solves it with Web Crypto, and lands on the resume it asked for, query kept,
-    with its CSS, JS and images loaded."""
+    minute), a browser landing on a resume someone was shown gets the challenge, made
+    harder for the campaign, solves it with Web Crypto, and lands on the resume it asked
+    for, query kept, with its CSS, JS and images loaded."""
     app, _ = guarded(model="off", campaign_floor=1, challenge_difficulty=14)
+    # A listing showed it to someone (not to this browser). Playwright's loop owns this
+    # thread, so the store is written from another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, expose(app, [100005])).result()
     with live_server(app) as base:
         httpx.get(f"{base}/resume/100001")  # another new reader starts the campaign
         page = person(browser)
