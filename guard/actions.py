@@ -117,8 +117,8 @@ def incident_id() -> str:
 def public_reason(verdict: Verdict) -> str:
     """The category a client is told; the detailed reasons stay in the decision log.
 
-    A turn back to the site's pages is told only when it is what the client met (a throttle),
-    not on a block that hard evidence earned beside it."""
+    Reasons list what forced an action first (see :meth:`~guard.policy.Policy.decide`), so
+    a turn back forced beside a block the score earned is skipped: the client was blocked."""
     reasons = verdict.reasons
     if reasons[:1] == ("unlisted_record",) and verdict.action is not Action.THROTTLE:
         reasons = reasons[1:]
@@ -209,19 +209,19 @@ def _refusal_page(refusal: Refusal) -> str:
             wait = text(lang, "refusal.wait.one_second")
         else:
             wait = text(lang, "refusal.wait.seconds", seconds=retry)
-    title = text(lang, f"refusal.{kind}.title")
-    message = html.escape(
-        text(
+    if detour:  # nothing to wait for outside a campaign: the record is found on the site
+        title = text(lang, "refusal.open_from_site.title")
+        home = f'<a href="/">{html.escape(text(lang, "refusal.open_from_site.home"))}</a>'
+        message = markup(lang, "refusal.open_from_site", home=home)
+    else:
+        title = text(lang, f"refusal.{kind}.title")
+        explained = text(
             lang,
             "refusal.explained",
             message=text(lang, f"refusal.{kind}.message"),
             reason=public_reason(refusal.verdict),
         )
-    )
-    if detour:  # nothing to wait for outside a campaign: the record is found on the site
-        title = text(lang, "refusal.open_from_site.title")
-        home = f'<a href="/">{html.escape(text(lang, "refusal.open_from_site.home"))}</a>'
-        message = markup(lang, "refusal.open_from_site", home=home)
+        message = html.escape(explained)
     code = f"<code>{html.escape(refusal.incident)}</code>"
     return _PAGE.format(
         lang=lang,

@@ -56,14 +56,16 @@ class UnlistedSignal(BaseSignal):
         record = facts.route.record_id
         if not self.active or record is None or not facts.route.route_class.sensitive:
             return ()
+        if facts.verified_bot or not scannable(record):
+            return ()  # a crawler let in; an id no link scan can note: nothing to ask
         return (ValueGet(exposure_key(self.prefix, record), Shown),)
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         profile, record = report.read(PROFILE), facts.route.record_id
         if len(results) != 1 or results[0] is not None or profile is None or record is None:
             return
-        if report.degraded or facts.verified_bot or not scannable(record):
-            return  # no shared state to ask; a crawler let in; an id no link scan can note
+        if report.degraded:
+            return  # the stand-in store of an outage knows no markers
         if self.exposure.noted(record, facts.now):
             return  # this process marked it lately (and the write may not have landed)
         if report.read(DISCOVERY) is not False or not is_young(profile, facts.now):
