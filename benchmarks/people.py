@@ -13,7 +13,7 @@ the first ``CAMPAIGN_SECONDS`` of each run, so the people arrive while the guard
 campaign: what it costs them.
 
 Run: ``make bench-people`` or ``.venv/bin/python benchmarks/people.py [--sessions N]
-[--speed X] [--hours H,H] [--configs default,model] [--chromium N] [--campaign]
+[--speed X] [--hours H,H] [--paces P,P] [--configs default,model] [--chromium N] [--campaign]
 [--output FILE]``. Writes ``benchmarks/results/people.json`` and ``.md`` (or ``--output``
 and the ``.md`` beside it) and prints the table.
 """
@@ -71,13 +71,21 @@ def app_at(
     return app, log
 
 
-def people_run(hour: float, config: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One run of the generator's people at ``hour`` under ``config``."""
+def people_run(
+    hour: float, config: str, args: argparse.Namespace, pace: float = 1.0
+) -> dict[str, Any]:
+    """One run of the generator's people at ``hour`` under ``config``, reading at ``pace``
+    times the published dwell times."""
     app, log = app_at(hour, args.speed, CONFIGS[config])
     start = time.perf_counter()
     with live_server(app) as base, campaign_beside(base, args.campaign) as campaign:
         rows = run_people(
-            base, sessions=args.sessions, seed=args.seed, speed=args.speed, deadline=args.deadline
+            base,
+            sessions=args.sessions,
+            seed=args.seed,
+            speed=args.speed,
+            pace=pace,
+            deadline=args.deadline,
         )
     total: Counter[str] = Counter()
     for counts in rows.values():
@@ -86,6 +94,7 @@ def people_run(hour: float, config: str, args: argparse.Namespace) -> dict[str, 
         "population": "generator",
         "hour": hour,
         "config": config,
+        "pace": pace,
         "rows": rows,
         "total": dict(total),
         "reasons": reasons_met(log),
@@ -160,16 +169,20 @@ def markdown(report: dict[str, Any]) -> str:
             else ""
         ),
         "",
-        "| population | site hour | config | sessions | served | challenged | blocked "
+        "Pace scales the generator's dwell times (0.1: ten times quicker readers, never under "
+        "a second a page); Chromium sessions keep their own paces (brisk, steady, slow).",
+        "",
+        "| population | site hour | pace | config | sessions | served | challenged | blocked "
         "| throttled | records | s |" + (" campaign harvested |" if report.get("campaign") else ""),
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         + (" ---: |" if report.get("campaign") else ""),
     ]
     for run in report["runs"]:
         t, beside = run["total"], run.get("campaign") or {}
         blocked = t.get("blocked", t.get("refused", 0))
         lines.append(
-            f"| {run['population']} | {run['hour']:g} | {run['config']} | {t.get('sessions', 0)} "
+            f"| {run['population']} | {run['hour']:g} | {run.get('pace', 1.0):g} "
+            f"| {run['config']} | {t.get('sessions', 0)} "
             f"| {t.get('served', 0)} | {t.get('challenged', 0)} | {blocked} "
             f"| {t.get('throttled', 0)} | {t.get('records', 0)} | {run['seconds']} |"
             + (
@@ -187,6 +200,9 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=100, help="generator sessions a run")
     parser.add_argument("--speed", type=float, default=20.0, help="guard seconds a wall second")
     parser.add_argument("--hours", default="3.5,14,21", help="site-local hours, comma-separated")
+    parser.add_argument(
+        "--paces", default="1", help="generator dwell-time factors, comma-separated (0.1: quick)"
+    )
     parser.add_argument("--configs", default="default,model", help="of: default, model")
     parser.add_argument("--chromium", type=int, default=3, help="Chromium sessions a run (0: none)")
     parser.add_argument("--seed", type=int, default=58)
@@ -197,12 +213,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     hours = [float(h) for h in args.hours.split(",")]
+    paces = [float(p) for p in args.paces.split(",")]
     configs = args.configs.split(",")
     runs = []
     for config in configs:
         for hour in hours:
-            runs.append(people_run(hour, config, args))
-            print(json.dumps({k: runs[-1][k] for k in ("hour", "config", "total")}), flush=True)
+            for pace in paces:
+                runs.append(people_run(hour, config, args, pace))
+                shown = {k: runs[-1][k] for k in ("hour", "pace", "config", "total")}
+                print(json.dumps(shown), flush=True)
             if args.chromium:
                 try:
                     runs.append(chromium_run(hour, config, args))

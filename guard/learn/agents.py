@@ -121,14 +121,46 @@ _LANGUAGES: tuple[tuple[float, dict[str, str]], ...] = (
 _LANGUAGE_WEIGHTS = tuple(weight for weight, _ in _LANGUAGES)
 
 
+_LEGACY = (
+    ("chromium", f"Mozilla/5.0 (Windows NT 6.1; Win64; x64) {_BLINK} Chrome/75.0.3770.142 "
+     "Safari/537.36"),
+    ("chromium", f"Mozilla/5.0 (Linux; Android 7.0; SM-G930V) {_BLINK} Chrome/74.0.3729.157 "
+     "Mobile Safari/537.36"),
+    ("firefox", "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:78.0) Gecko/20100101 Firefox/78.0"),
+    ("safari", "Mozilla/5.0 (iPhone; CPU iPhone OS 15_8 like Mac OS X) AppleWebKit/605.1.15 "
+     "(KHTML, like Gecko) Version/15.6.6 Mobile/15E148 Safari/604.1"),
+    ("safari", f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_6) {_WEBKIT} Version/14.1.2 "
+     "Safari/605.1.15"),
+)  # fmt: skip
+"""Browsers from before fetch metadata and client hints (Chrome 76 and 89, Firefox 90,
+Safari 16.4 added them), still in use on old phones and unupdated machines."""
+LEGACY_SHARE = 0.04
+STRIPPED_SHARE = 0.04
+"""The chance that a person's current browser reaches the site without its fetch metadata
+and client hints (a privacy proxy, a corporate middlebox)."""
+
+
 def browser_device(rng: random.Random, *, desktop_share: float | None = None) -> Device:
-    """A real browser picked by market share (or with ``desktop_share`` of desktops).
+    """A real browser picked by market share (or with ``desktop_share`` of desktops); a few
+    are old (:data:`_LEGACY`) or reach the site stripped of fetch metadata and client hints.
 
     Args:
         rng: the random source.
         desktop_share: the chance of a desktop browser; None keeps the catalogue's mix
             (about 60% desktop).
     """
+    roll = rng.random()
+    if roll < LEGACY_SHARE:
+        style, user_agent = rng.choice(_LEGACY)
+        languages = rng.choices(_LANGUAGES, weights=_LANGUAGE_WEIGHTS)[0][1]
+        return Device(style, user_agent, languages[style], stripped=True)
+    device = _current_browser(rng, desktop_share)
+    if roll < LEGACY_SHARE + STRIPPED_SHARE:
+        return Device(device.style, device.user_agent, device.language, stripped=True)
+    return device
+
+
+def _current_browser(rng: random.Random, desktop_share: float | None) -> Device:
     pool: tuple[_Browser, ...] = _BROWSERS
     if desktop_share is not None:
         desktop = rng.random() < desktop_share

@@ -55,11 +55,16 @@ class Fetch:
 
 @dataclass(frozen=True, slots=True)
 class Device:
-    """A client program: ``style`` names how it builds headers (see :data:`STYLES`)."""
+    """A client program: ``style`` names how it builds headers (see :data:`STYLES`).
+
+    A ``stripped`` device's fetch metadata and client hints never reach the site: a browser
+    too old to send them, or one behind a privacy proxy or a middlebox that removes them.
+    """
 
     style: str
     user_agent: str
     language: str = "en-US,en;q=0.9"
+    stripped: bool = False
 
     @property
     def is_browser(self) -> bool:
@@ -80,7 +85,13 @@ class Device:
 def _headers(device: Device, fetch: Fetch) -> Headers:
     # Scripts repeat the same request all day: building each header set once saves most
     # of the simulator's time.
-    return STYLES[device.style](device, fetch)
+    headers = STYLES[device.style](device, fetch)
+    if device.stripped:
+        return tuple(pair for pair in headers if not pair[0].startswith(_STRIPPED))
+    return headers
+
+
+_STRIPPED = ("sec-fetch-", "sec-ch-")
 
 
 def _ordered(values: Mapping[str, str | None], order: tuple[str, ...]) -> Headers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from guard.learn.evaluate import family_table, guard_table
+from guard.learn.evaluate import family_table, guard_table, slice_table
 from guard.learn.train import BLOCK_BUDGET, CHALLENGE_BUDGET, TrainingReport
 
 
@@ -126,6 +126,17 @@ def _holdout_sections(holdout: dict[str, Any]) -> list[str]:
         f"{holdout['people_flagged_block']:.2%} at block; {holdout['score_us']} us per score.",
         "",
         family_table(holdout["families"]),
+        "",
+        "### People by hour of day and by pace",
+        "",
+        "People and recruiters of the fresh traffic, flagged by the model alone. By hour: a "
+        "person counts in each block of hours they visited in, flagged if a page of theirs "
+        "in it reached the threshold. By pace: the median pause between a person's pages "
+        "within a visit.",
+        "",
+        slice_table("hour of day (UTC)", holdout["people_by_hour"]),
+        "",
+        slice_table("pace (median pause between pages)", holdout["people_by_pace"]),
     ]
     if "guard" in holdout:
         lines += [

@@ -69,6 +69,7 @@ def _events(args: argparse.Namespace, seed: int, scale: float) -> tuple[list[Any
         "seed": seed,
         "scale": scale,
         "actors_per_family": dict(spec.counts),
+        "resumes": spec.resumes,
         "events": len(events),
     }
 
@@ -80,14 +81,17 @@ def _dataset(events: list[Any]) -> Any:
         return build_dataset(events, progress=bar.update)
 
 
-def _guard_replay(events: list[Any], model: str) -> dict[str, Any]:
-    """What the whole guard, with this model, does to each family."""
+def _guard_replay(events: list[Any], model: str, info: dict[str, Any]) -> dict[str, Any]:
+    """What the whole guard, with this model, does to each family; simulated pages link to
+    the records they show (``info`` from :func:`_events` says how many there are)."""
     from guard.demo.config import demo_config  # noqa: PLC0415
     from guard.learn.replay import people_share, replay  # noqa: PLC0415
+    from guard.learn.visits import site_for  # noqa: PLC0415
 
     config = demo_config({"secret": "replay-secret-0123456789", "model": model})
+    site = site_for(info["resumes"]) if "resumes" in info else None
     with _bar(len(events), "guard replay") as bar:
-        outcomes = replay(events, config, progress=bar.update)
+        outcomes = replay(events, config, progress=bar.update, site=site)
     return {
         "families": [o.as_dict() for o in sorted(outcomes.values(), key=lambda o: o.family)],
         "people_refused_share": round(people_share(outcomes, "refused"), 5),
@@ -100,13 +104,14 @@ def run_train(args: argparse.Namespace) -> int:
     """Simulate (or read logs), train, evaluate on fresh traffic, write model and card."""
     from guard.learn.card import write_card  # noqa: PLC0415
     from guard.learn.evaluate import evaluate_model  # noqa: PLC0415
-    from guard.learn.train import LOG_UNAVAILABLE, train  # noqa: PLC0415
+    from guard.learn.train import LOG_UNAVAILABLE, NOT_TRAINED, train  # noqa: PLC0415
     from guard.model.features import FEATURES  # noqa: PLC0415
     from guard.model.runtime import model_from_dict  # noqa: PLC0415
 
     events, info = _events(args, args.seed, args.scale)
     data = _dataset(events)
-    features = [f for f in FEATURES if not (args.logs and f in LOG_UNAVAILABLE)]
+    left_out = NOT_TRAINED | (LOG_UNAVAILABLE if args.logs else frozenset())
+    features = [f for f in FEATURES if f not in left_out]
     with _bar(None, "training", unit="step") as bar:
 
         def say(stage: str) -> None:
@@ -131,7 +136,7 @@ def run_train(args: argparse.Namespace) -> int:
         fresh, fresh_info = _events(args, seed, min(args.scale, 0.5))
         holdout = evaluate_model(model_from_dict(document), _dataset(fresh))
         holdout["data"] = fresh_info
-        holdout["guard"] = _guard_replay(fresh, str(model_path))
+        holdout["guard"] = _guard_replay(fresh, str(model_path), fresh_info)
     evaluation = {"training": report.as_dict(), "holdout": holdout}
     (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
     write_card(out / "MODEL_CARD.md", report, holdout)
@@ -153,6 +158,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_model(model, _dataset(events))
     result["data"] = info
     if args.guard:
-        result["guard"] = _guard_replay(events, args.model or "shipped")
+        result["guard"] = _guard_replay(events, args.model or "shipped", info)
     print(json.dumps(result, indent=2) if args.json else format_tables(result))
     return 0

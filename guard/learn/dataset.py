@@ -45,6 +45,7 @@ class Dataset:
         family: the actor's family.
         client: the client key (IP and user agent) the guard tracked the row under.
         record: whether the row's request fetched a sensitive record successfully.
+        time: when the row's request was sent (seconds since the epoch).
     """
 
     x: npt.NDArray[np.float64]
@@ -53,6 +54,7 @@ class Dataset:
     family: npt.NDArray[np.str_]
     client: npt.NDArray[np.str_]
     record: npt.NDArray[np.bool_]
+    time: npt.NDArray[np.float64]
 
     def __len__(self) -> int:
         return len(self.bot)
@@ -71,6 +73,7 @@ class Dataset:
             self.family[mask],
             self.client[mask],
             self.record[mask],
+            self.time[mask],
         )
 
 
@@ -141,6 +144,7 @@ def build_dataset(
     families: list[str] = []
     clients: list[str] = []
     records: list[bool] = []
+    times: list[float] = []
     sensitive_paths = replayer.extractor.routes
     for count, event in enumerate(events, 1):
         client, vector = replayer.row(event)
@@ -152,6 +156,7 @@ def build_dataset(
             clients.append(client)
             sensitive = sensitive_paths.match(event.path).route_class.sensitive
             records.append(sensitive and event.status == 200)
+            times.append(event.time)
         if progress is not None and count % 10_000 == 0:
             progress(10_000)
     return Dataset(
@@ -161,4 +166,5 @@ def build_dataset(
         np.asarray(families, dtype=np.str_),
         np.asarray(clients, dtype=np.str_),
         np.asarray(records, dtype=np.bool_),
+        np.asarray(times, dtype=np.float64),
     )

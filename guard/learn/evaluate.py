@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from guard.learn.dataset import Dataset
-from guard.learn.metrics import actor_max, family_results
+from guard.learn.metrics import actor_max, family_results, people_by_hour, people_by_pace
 from guard.model.runtime import Model
 
 
@@ -35,6 +35,12 @@ def evaluate_model(model: Model, data: Dataset) -> dict[str, Any]:
         "people_flagged_block": round(float(np.mean(human_max >= model.block)), 5),
         "score_us": round(per_score_us, 2),
         "families": [asdict(f) for f in families],
+        "people_by_hour": [
+            asdict(s) for s in people_by_hour(data, scores, model.challenge, model.block)
+        ],
+        "people_by_pace": [
+            asdict(s) for s in people_by_pace(data, scores, model.challenge, model.block)
+        ],
     }
 
 
@@ -71,6 +77,20 @@ def guard_table(guard: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def slice_table(title: str, slices: list[dict[str, Any]]) -> str:
+    """A Markdown table of people flagged in each slice (by hour of day or by pace)."""
+    lines = [
+        f"| {title} | people and recruiters | flagged at challenge | flagged at block |",
+        "|---|---:|---:|---:|",
+    ]
+    for s in slices:
+        lines.append(
+            f"| {s['label']} | {s['people']} | {s['flagged_challenge']:.1%} "
+            f"| {s['flagged_block']:.1%} |"
+        )
+    return "\n".join(lines)
+
+
 def format_tables(result: dict[str, Any]) -> str:
     """The text ``guard evaluate`` prints."""
     t = result["thresholds"]
@@ -84,6 +104,10 @@ def format_tables(result: dict[str, Any]) -> str:
         "",
         "Model alone:",
         family_table(result["families"]),
+        "",
+        slice_table("hour of day (UTC)", result["people_by_hour"]),
+        "",
+        slice_table("pace (median pause between pages)", result["people_by_pace"]),
     ]
     if "guard" in result:
         parts += [

@@ -1,5 +1,11 @@
 """People and recruiters: browsers at human hours, with log-normal think times.
 
+People vary widely, so that a model trained on them holds for people it never saw: any hour
+(most keep the site's day, some another time zone's or a night shift's, some no pattern),
+a reading pace from about a second to minutes a page, current, older and privacy-minded
+browsers (:func:`~guard.learn.agents.browser_device`), carrier and office NAT, links shared
+in chat apps.
+
 A person opens pages in a tab (:class:`_Tab`): each page is looked at for a while, a resume
 is read and left with the back button (the back-forward cache requests nothing), and a new
 visit may come hours later from the same browser, cookies and cache included.
@@ -8,6 +14,7 @@ visit may come hours later from the same browser, cookies and cache included.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -15,12 +22,14 @@ from guard.demo.draws import CITIES, JOB_WISHES, SURNAMES
 from guard.learn.agents import browser_device, residential_ip
 from guard.learn.browsers import Device
 from guard.learn.visits import (
+    DAY_HOURS,
     Actor,
     Visitor,
     clamp,
     day_time,
     listing_query,
     lognormal,
+    person_hours,
     resume_path,
     split,
 )
@@ -43,7 +52,7 @@ class _Tab:
     def go(self, path: str, query: str = "", *, via: str = "link") -> None:
         """Open a page and look at it for a while."""
         self.visitor.open(self.t, path, query, via=via)
-        self.t += lognormal(self.visitor.actor.rng, 10.0, 0.8, cap=600.0)
+        self.t += think(self.visitor.actor.rng, self.visitor.actor.glance, 0.8, cap=600.0)
 
     def listing(self, page: int, *, via: str = "link") -> None:
         """Open listing page ``page``."""
@@ -75,33 +84,53 @@ class _Tab:
         back = self.visitor.url
         self.visitor.open(self.t, resume_path(record))
         self.read.add(record)
-        self.t += lognormal(rng, median, sigma, cap=1800.0)
+        self.t += think(rng, median, sigma, cap=1800.0)
         self.visitor.url = back
 
 
+MIN_THINK = 1.0
+"""Nobody opens the next page sooner than about a second after the last one appeared."""
+
+
+def think(rng: random.Random, median: float, sigma: float, cap: float) -> float:
+    """Seconds a person spends on a page: log-normal around ``median``, 1 s to ``cap``."""
+    return max(lognormal(rng, median, sigma, cap=cap), MIN_THINK)
+
+
+def log_uniform(rng: random.Random, low: float, high: float) -> float:
+    """A draw between ``low`` and ``high``, each order of magnitude alike."""
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
 def _home_ip(actor: Actor, device: Device) -> str:
-    """Where a person connects from: a phone is often behind its carrier's shared NAT."""
-    if device.mobile and actor.shared_ips and actor.rng.random() < 0.3:
+    """Where a person connects from: a phone is often behind its carrier's shared NAT, and
+    some desktops behind an office's or a campus's."""
+    shared = 0.5 if device.mobile else 0.1
+    if actor.shared_ips and actor.rng.random() < shared:
         return actor.rng.choice(actor.shared_ips)
     return residential_ip(actor.rng, v6_share=0.1)
 
 
-def _session_starts(actor: Actor, weights: tuple[float, ...], night_owl: bool) -> list[float]:
+def _session_starts(
+    actor: Actor, weights: tuple[float, ...], hours: tuple[float, ...]
+) -> list[float]:
     count = actor.rng.choices(range(1, len(weights) + 1), weights=weights)[0]
-    return sorted(day_time(actor, night_owl=night_owl) for _ in range(count))
+    return sorted(day_time(actor, hours) for _ in range(count))
 
 
 def people(actor: Actor) -> None:
-    """Job seekers and visitors: a few short visits, reading 0-8 resumes in each."""
+    """Job seekers and visitors: a few short visits, reading 0-8 resumes in each, at their
+    own pace (a median of 1 s to 3 minutes a resume) and their own hours."""
     rng = actor.rng
     actor.skims = rng.random() < 0.05  # reads 10-25 resumes a visit, a few seconds each
-    actor.pace = rng.uniform(3.0, 8.0) if actor.skims else rng.uniform(5.0, 40.0)
+    actor.pace = log_uniform(rng, 1.0, 8.0) if actor.skims else log_uniform(rng, 1.5, 180.0)
+    actor.glance = max(actor.pace * rng.uniform(0.3, 1.0), MIN_THINK)
     device = browser_device(rng)
     home = _home_ip(actor, device)
     visitor = Visitor(actor, device, home, keeps_cookies=rng.random() >= 0.02)
-    night_owl = rng.random() < 0.08
+    hours = person_hours(rng)
     end = -math.inf
-    for n, start in enumerate(_session_starts(actor, (65, 20, 10, 5), night_owl)):
+    for n, start in enumerate(_session_starts(actor, (65, 20, 10, 5), hours)):
         visitor.ip = home if n == 0 or rng.random() < 0.7 else _home_ip(actor, device)
         end = _visit(visitor, max(start, end + rng.uniform(600, 3600)))
 
@@ -123,18 +152,18 @@ def _visit(visitor: Visitor, t: float) -> float:
     visitor.url = None
     reads, steps = _plan_visit(visitor.actor)
     entry = rng.random()
-    if entry < 0.2:  # from a search engine (or a link in a chat or mail: no Referer) to a resume
+    if entry < 0.25:  # from a search engine (or a link in a chat or mail: no Referer) to a resume
         landing = resume_path(visitor.actor.random_id())
-        shared_link = rng.random() < 0.35
+        shared_link = rng.random() < 0.5
         visitor.open(tab.t, landing, via="typed" if shared_link else rng.choice(SEARCH_REFERRERS))
-        tab.t += lognormal(rng, 25.0, 0.9, cap=1800.0)
+        tab.t += think(rng, visitor.actor.pace, 0.9, cap=1800.0)
         reads = max(0, reads - 1)
         if rng.random() < 0.5:
             return tab.t
         tab.listing(1)  # "Back to resumes"
-    elif entry < 0.55:
+    elif entry < 0.58:
         tab.go("/", via="typed" if rng.random() < 0.8 else rng.choice(SEARCH_REFERRERS))
-    elif entry < 0.7:
+    elif entry < 0.72:
         tab.listing(1, via="typed")
     else:
         tab.go("/jobs", via="typed")
@@ -159,12 +188,13 @@ def _visit(visitor: Visitor, t: float) -> float:
 def recruiters(actor: Actor) -> None:
     """Employers at work: log in, read 20-150 resumes from listings and searches, carefully."""
     rng = actor.rng
-    actor.pace = rng.uniform(15.0, 60.0)  # a resume takes a recruiter a while
+    actor.pace = log_uniform(rng, 5.0, 60.0)  # a skim takes about 7 s, a close read minutes
     device = browser_device(rng, desktop_share=0.85)
     office = residential_ip(rng, v6_share=0.05)
     visitor = Visitor(actor, device, office, keeps_cookies=True)
     wanted = clamp(lognormal(rng, 55, 0.6), 20, 150)
-    starts = _session_starts(actor, (35, 35, 20, 10), night_owl=False)
+    hours = DAY_HOURS if rng.random() < 0.85 else person_hours(rng)  # some work shifts
+    starts = _session_starts(actor, (35, 35, 20, 10), hours)
     shares = split(wanted, len(starts), actor.rng)
     end = -math.inf
     for n, (start, reads) in enumerate(zip(starts, shares, strict=False)):

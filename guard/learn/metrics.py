@@ -10,6 +10,7 @@ that as the cost of catching it late.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,3 +100,82 @@ def actor_weights(actor: npt.NDArray[np.str_]) -> FloatArray:
     _, inverse, counts = np.unique(actor, return_inverse=True, return_counts=True)
     weights = 1.0 / counts[inverse]
     return np.asarray(weights * len(weights) / weights.sum(), dtype=np.float64)
+
+
+HOURS_A_ROW = 3
+"""The table by hour of day has a row for each block of three hours."""
+PACE_EDGES = (3.0, 10.0, 30.0, 120.0)
+"""Where the table by pace cuts a person's median pause between pages (seconds)."""
+SESSION_GAP = 1800.0
+"""Pauses longer than this end a visit; they say nothing of reading pace."""
+
+
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    """How the people (and recruiters) in one slice fare: by hour of day or by pace."""
+
+    label: str
+    people: int  # people with a page in the slice (by hour) or of that pace
+    flagged_challenge: float  # share of them with a row there at or above the threshold
+    flagged_block: float
+
+
+def people_by_hour(
+    data: Dataset, scores: FloatArray, challenge: float, block: float
+) -> list[SliceResult]:
+    """People flagged by hour of day (UTC): a person counts in each block of
+    :data:`HOURS_A_ROW` hours they were active in, flagged if a row of theirs there was."""
+    human = data.human
+    hours = ((data.time[human] % 86400) // 3600).astype(np.int64)
+    blocks = hours // HOURS_A_ROW
+    results = []
+    for start in range(0, 24, HOURS_A_ROW):
+        mask = blocks == start // HOURS_A_ROW
+        _, best = actor_max(data.actor[human][mask], scores[human][mask])
+        label = f"{start:02d}:00-{start + HOURS_A_ROW:02d}:00"
+        results.append(_slice(label, best, challenge, block))
+    return results
+
+
+def people_by_pace(
+    data: Dataset, scores: FloatArray, challenge: float, block: float
+) -> list[SliceResult]:
+    """People flagged by their pace: the median pause between their pages within a visit,
+    cut at :data:`PACE_EDGES`; people with fewer than two such pauses are apart."""
+    human = data.human
+    names, best = actor_max(data.actor[human], scores[human])
+    pace = _median_pauses(data.actor[human], data.time[human])
+    labels = [
+        "fewer than 2 pauses",
+        f"under {PACE_EDGES[0]:g} s",
+        *(f"{a:g}-{b:g} s" for a, b in itertools.pairwise(PACE_EDGES)),
+        f"{PACE_EDGES[-1]:g} s or more",
+    ]
+    bucket = np.array(
+        [0 if name not in pace else 1 + int(np.searchsorted(PACE_EDGES, pace[name], "right"))
+         for name in names],
+        dtype=np.int64,
+    )  # fmt: skip
+    return [_slice(label, best[bucket == i], challenge, block) for i, label in enumerate(labels)]
+
+
+def _median_pauses(actor: npt.NDArray[np.str_], time: FloatArray) -> dict[str, float]:
+    """Each actor's median pause between consecutive pages of a visit (rows are in time
+    order), for actors with at least two such pauses."""
+    last: dict[str, float] = {}
+    pauses: dict[str, list[float]] = {}
+    for name, t in zip(actor.tolist(), time.tolist(), strict=True):
+        if name in last and t - last[name] < SESSION_GAP:
+            pauses.setdefault(name, []).append(t - last[name])
+        last[name] = t
+    return {name: float(np.median(p)) for name, p in pauses.items() if len(p) >= 2}
+
+
+def _slice(label: str, best: FloatArray, challenge: float, block: float) -> SliceResult:
+    people = len(best)
+    return SliceResult(
+        label,
+        people,
+        float(np.mean(best >= challenge)) if people else 0.0,
+        float(np.mean(best >= block)) if people else 0.0,
+    )

@@ -18,6 +18,7 @@ from guard.demo.config import demo_config
 from guard.facts.client import network_group, parse_ip
 from guard.learn.dataset import KEPT_COOKIE
 from guard.learn.events import GOOD_BOT_FAMILIES, Event
+from guard.learn.visits import Site
 from guard.middleware import GuardMiddleware
 from guard.policy import Verdict
 from guard.testing import ManualClock
@@ -65,6 +66,7 @@ class FamilyOutcome:
         }
 
 
+HTML = [(b"content-type", b"text/html; charset=utf-8")]
 SOLVERS = frozenset({"people", "recruiters", "headless_browsers"})
 """Families whose clients run JavaScript, and so solve a challenge when they meet one."""
 SOLVE_SECONDS = 1.0
@@ -73,25 +75,42 @@ SESSION_GAP = 1800.0
 
 
 async def _status_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answers with the status the event recorded (the site's own answer)."""
+    """Answers with the status the event recorded (the site's own answer), and a body
+    linking to the records the page shows, so that the guard notes what it showed."""
     status = scope["guard.replay.status"]
-    await send({"type": "http.response.start", "status": status, "headers": []})
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.start", "status": status, "headers": HTML})
+    await send({"type": "http.response.body", "body": scope["guard.replay.body"]})
+
+
+def links(records: list[int]) -> bytes:
+    """A page body linking to ``records``' pages, as the demo's listings do."""
+    return b"".join(b'<a href="/resume/%d">' % record for record in records)
 
 
 def replay(
     events: Iterable[Event],
     config: GuardConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    site: Site | None = None,
 ) -> dict[str, FamilyOutcome]:
-    """Run ``events`` (in time order) through a guard; the outcome per family."""
-    return asyncio.run(_replay(events, config, progress))
+    """Run ``events`` (in time order) through a guard; the outcome per family.
+
+    Args:
+        events: the requests, in time order.
+        config: the guard's config (the demo's by default).
+        progress: called with the number of events done, now and then.
+        site: the simulated site the events were written for: its listing, search and home
+            pages answer with links to the records they show, as the real pages do. Without
+            it every page answers with an empty body, so no page shows any record.
+    """
+    return asyncio.run(_replay(events, config, progress, site))
 
 
 async def _replay(
     events: Iterable[Event],
     config: GuardConfig | None,
     progress: Callable[[int], None] | None,
+    site: Site | None,
 ) -> dict[str, FamilyOutcome]:
     config = config or demo_config({"secret": "replay-secret-0123456789"})
     clock = ManualClock(0.0)
@@ -105,7 +124,8 @@ async def _replay(
     for count, event in enumerate(events, 1):
         clock.now = event.time
         jar_key = (event.actor, event.client_ip, event.header("user-agent") or "")
-        status, scope = await _request(guard, event, name, jars, jar_key)
+        body = links(site.shown(event.path, event.query)) if site is not None else b""
+        status, scope = await _request(guard, event, name, jars, jar_key, body=body)
         verdict: Verdict | None = scope.get("guard")
         challenged = verdict is not None and verdict.enforced and verdict.action is Action.CHALLENGE
         if challenged and event.family in SOLVERS:
@@ -118,7 +138,7 @@ async def _replay(
             jars[jar_key] = (
                 tracking.split(b";", 1)[0] + f"; {CLEARANCE_COOKIE}={clearance}".encode()
             )
-            status, scope = await _request(guard, event, name, jars, jar_key, retry=True)
+            status, scope = await _request(guard, event, name, jars, jar_key, body=body, retry=True)
             verdict = scope.get("guard")
         outcome = outcomes.setdefault(event.family, FamilyOutcome(event.family, event.bot))
         outcome.actors.add(event.actor)
@@ -155,13 +175,15 @@ async def _request(
     jars: dict[tuple[str, str, str], bytes],
     jar_key: tuple[str, str, str],
     *,
+    body: bytes = b"",
     retry: bool = False,
 ) -> tuple[int, Scope]:
     """Send ``event`` with the client's cookies; keep what the guard sets. Returns the status
-    and the scope (with the verdict). A ``retry`` after a challenge sends the cookies even
-    on a client's first request, as the browser would."""
+    and the scope (with the verdict). The site answers with ``body``. A ``retry`` after a
+    challenge sends the cookies even on a client's first request, as the browser would."""
     scope = event.scope()
     scope["guard.replay.status"] = event.status
+    scope["guard.replay.body"] = body
     headers = scope["headers"]
     if retry and not any(key == b"cookie" for key, _ in headers):
         headers.append((b"cookie", name + b"=" + KEPT_COOKIE.encode()))

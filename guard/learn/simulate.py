@@ -22,12 +22,17 @@ Conventions (what the dataset builder and the replay rely on):
 The families:
 
 =================  ===================================================================
-people             1-4 visits at human hours (8% night owls), log-normal think times
-                   (pages ~10 s, resumes ~25 s), 0-8 resumes a visit, 20% land on a
-                   resume from a search engine; assets with caching; 2% drop cookies;
-                   phones share carrier NAT addresses; 10% IPv6.
-recruiters         log in, read 20-150 resumes from listings and searches, median 40 s
-                   per resume with a heavy tail, 1-4 sessions, mostly desktop.
+people             1-4 visits, most at the site's day, 20% on another clock (time zone,
+                   night shift), 15% at any hour; log-normal think times at a pace of
+                   their own (a median of 1.5 s to 3 minutes a resume, never under
+                   1 s a page), 0-8 resumes a visit (5% skim 10-25); 25% land on a
+                   resume from a search engine or a shared link; assets with caching;
+                   2% drop cookies; 4% old browsers and 4% behind a proxy that strips
+                   fetch metadata and client hints; phones often (offices sometimes)
+                   share NAT addresses; 10% IPv6.
+recruiters         log in, read 20-150 resumes from listings and searches, a median of
+                   5-60 s a resume with a heavy tail, 1-4 sessions, mostly desktop,
+                   15% on shifts.
 enumerators        sequential ids (+1, some +2/+3, 15% descending) every 0.2-0.8 s,
                    0.8-1.5 s or 4-6 s with 2-15% jitter; libraries, copied browser UA,
                    or full browser headers; no assets; some run past the last id.

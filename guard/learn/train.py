@@ -53,6 +53,11 @@ LOG_UNAVAILABLE = frozenset(
 """Features a combined-format access log cannot give (no headers but UA and Referer, no
 cookies, no Host): models trained on logs go without them."""
 
+NOT_TRAINED = frozenset({"night_share"})
+"""Features the training leaves out. The hour of a visit on a fixed clock is no evidence:
+people come at any hour (other time zones, night shifts, insomnia) and a campaign picks its
+hours, so a model that learns the simulator's day challenges people at night."""
+
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
 

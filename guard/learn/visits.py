@@ -16,6 +16,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import parse_qs
 
 from guard.demo.draws import FIRST_RESUME_ID
 from guard.learn.browsers import SITE_URL, Device, Fetch, FetchKind
@@ -26,6 +27,8 @@ from guard.learn.spec import SimulationSpec
 DEMO_SEED = 58
 """The data seed of ``create_demo_app``'s default site: listings show its resumes."""
 PAGE_SIZE = 20
+HOME_NEWEST = 5
+"""The demo's home page links to its five newest resumes."""
 ASSET_MAX_AGE = 3600.0
 """The demo's ``Cache-Control: max-age`` for static files."""
 
@@ -89,6 +92,21 @@ class Site:
             self._found[query] = self.store.search(query, PAGE_SIZE)
         return self._found[query]
 
+    def shown(self, path: str, query: str = "") -> list[int]:
+        """The resume ids a page links to: the home page's newest five, a listing page's
+        twenty, a search's results; none for any other page or a page the site has not."""
+        if self.status("GET", path, query) != 200:
+            return []
+        if path == "/":
+            return self.listed(1)[:HOME_NEWEST]
+        if path == "/resumes":
+            found = _LISTING_PAGE.fullmatch(query)
+            return self.listed(int(found.group(1)) if found else 1)
+        if path == "/search":
+            words = parse_qs(query).get("q", [""])[0]
+            return self.found(words)
+        return []
+
 
 @lru_cache(maxsize=8)
 def site_for(resumes: int) -> Site:
@@ -127,6 +145,7 @@ class Actor:
         shared_ips: addresses that several actors of the family share (carrier NAT).
         events: where its events go.
         pace: a person's median seconds on a resume (people skim or read closely).
+        glance: a person's median seconds on any other page.
         skims: a person who skims many resumes in a visit, a few seconds each.
     """
 
@@ -140,6 +159,7 @@ class Actor:
     shared_ips: tuple[str, ...] = ()
     events: list[Event] = field(default_factory=list)
     pace: float = 25.0
+    glance: float = 10.0
     skims: bool = False
 
     def any_time(self) -> float:
@@ -273,20 +293,32 @@ class Visitor:
 # --- time --------------------------------------------------------------------------------
 
 # People's activity by hour of day (UTC): most in the working day and evening.
-_DAY_HOURS = (
+DAY_HOURS = (
     1.0, 0.6, 0.4, 0.3, 0.4, 0.8, 2, 4, 6, 8, 9, 9, 8, 7, 8, 8, 8, 7, 7, 7, 6, 5, 4, 2,
 )  # fmt: skip
-_NIGHT_OWL_HOURS = _DAY_HOURS[8:] + _DAY_HOURS[:8]
+ANY_HOUR = (1.0,) * 24
 
 
-def day_time(actor: Actor, *, night_owl: bool = False) -> float:
-    """A moment in the simulated span when a person is likely to be online."""
+def person_hours(rng: random.Random) -> tuple[float, ...]:
+    """When one person tends to be online, by hour of day (UTC): most keep the site's day,
+    some keep another (a time zone away, a night shift), some come at any hour."""
+    roll = rng.random()
+    if roll < 0.65:
+        return DAY_HOURS
+    if roll < 0.85:
+        shift = rng.randrange(1, 24)
+        return DAY_HOURS[shift:] + DAY_HOURS[:shift]
+    return ANY_HOUR
+
+
+def day_time(actor: Actor, hours: tuple[float, ...] = DAY_HOURS) -> float:
+    """A moment in the simulated span when a person with these ``hours`` (weights by hour
+    of day) is likely to be online."""
     rng, spec = actor.rng, actor.spec
     midnight = spec.start - spec.start % 86400
     days = math.ceil((spec.start + spec.duration - midnight) / 86400)
-    weights = _NIGHT_OWL_HOURS if night_owl else _DAY_HOURS
     for _ in range(20):
-        hour = rng.choices(range(24), weights=weights)[0]
+        hour = rng.choices(range(24), weights=hours)[0]
         t = midnight + rng.randrange(days) * 86400 + (hour + rng.random()) * 3600
         if spec.start <= t < spec.start + spec.duration:
             return t

@@ -170,10 +170,26 @@ def test_asset_loads_follow_their_page_quickly(events: list[Event]) -> None:
     "family", ["people", "recruiters", "low_and_slow", "distributed", "account_scrapers"]
 )
 def test_browsers_raise_no_header_findings(events: list[Event], family: str) -> None:
-    """Real browsers, and bots that use real browsers' headers, look consistent."""
+    """Real browsers, and bots that use real browsers' headers, look consistent; one whose
+    fetch metadata never arrives (an old browser, a privacy proxy) raises only that."""
     sent = of(events, family)
     assert sent
-    assert [e for e in sent if header_findings(e)] == []
+    assert [e for e in sent if header_findings(e) and e.header("sec-fetch-site")] == []
+    assert {r for e in sent for r in header_findings(e)} <= {"no_fetch_metadata"}
+
+
+def test_some_people_browse_without_fetch_metadata(events: list[Event]) -> None:
+    """A few people's browsers send no fetch metadata or client hints: old browsers, and
+    current ones behind a proxy that strips them."""
+    agents = {
+        e.header("user-agent") or "": e.header("sec-fetch-site") is None
+        for e in of(events, "people")
+        if not e.path.startswith("/static/")
+    }
+    stripped = [agent for agent, bare in agents.items() if bare]
+    assert 0.02 < len(stripped) / len(agents) < 0.2
+    assert any(re.search(r"Chrome/7[45]\.|Firefox/78\.|Version/1[45]\.", a) for a in stripped)
+    assert any(re.search(r"(?:Chrome|CriOS|Firefox)/1[23][0-9]\.", a) for a in stripped)
 
 
 def test_clumsy_spoofers_are_visible_in_headers(events: list[Event]) -> None:
@@ -253,15 +269,29 @@ def test_addresses_are_public(events: list[Event]) -> None:
     assert any(":" in e.client_ip for e in of(events, "people"))
 
 
-def test_people_keep_human_hours_and_bots_do_not(events: list[Event]) -> None:
-    """Few people's pages are at night (UTC); harvesters run around the clock."""
+def test_people_come_at_any_hour_mostly_by_day(events: list[Event]) -> None:
+    """Some people's pages are at night (UTC): other time zones, night shifts, no pattern;
+    fewer than of harvesters that run around the clock."""
 
     def night_share(family: str) -> float:
         pages = [e for e in of(events, family) if not e.path.startswith("/static/")]
         return sum(time.gmtime(e.time).tm_hour < 6 for e in pages) / len(pages)
 
-    assert night_share("people") < 0.15
-    assert night_share("enumerators") + night_share("api_scrapers") > 0.2
+    assert 0.08 < night_share("people") < 0.35
+    assert night_share("people") < night_share("enumerators")
+
+
+def test_people_read_at_every_pace(events: list[Event]) -> None:
+    """People's median pause between pages ranges from about a second to minutes."""
+    medians = []
+    for group in by_actor(of(events, "people")).values():
+        times = [e.time for e in group if not e.path.startswith("/static/")]
+        gaps = sorted(b - a for a, b in itertools.pairwise(times) if b - a < 1800)
+        if len(gaps) >= 3:
+            medians.append(gaps[len(gaps) // 2])
+    assert min(medians) < 3.0
+    assert max(medians) > 120.0
+    assert all(gap >= 1.0 for gap in medians)
 
 
 def test_small_scale_is_quick() -> None:

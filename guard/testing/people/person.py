@@ -17,7 +17,7 @@ import httpx
 
 from guard.testing.people.answers import VERIFY_PATH, Answer, read_answer, solve_challenge
 from guard.testing.people.headers import Dest, FetchSite
-from guard.testing.people.pacing import KEYSTROKE, QUERIES, THINK, dwell_seconds
+from guard.testing.people.pacing import KEYSTROKE, MIN_DWELL, QUERIES, THINK, dwell_seconds
 from guard.testing.people.pages import Links, Page
 from guard.testing.people.visits import Visit
 
@@ -47,8 +47,11 @@ class _Leave(Exception):
 class Person:
     """One visit, played over a real connection from the visit's own address."""
 
-    def __init__(self, visit: Visit, base: str, speed: float, stop_at: float) -> None:
+    def __init__(
+        self, visit: Visit, base: str, speed: float, stop_at: float, pace: float = 1.0
+    ) -> None:
         self.visit = visit
+        self.pace = pace
         self.browser = visit.browser
         self.base = base.rstrip("/")
         self.origin = self.base
@@ -92,7 +95,7 @@ class Person:
             raise _OutOfTime
 
     def _read(self, page: Page, kind: str | None = None) -> None:
-        self._pause(dwell_seconds(self.rng, kind or page.kind))
+        self._pause(max(dwell_seconds(self.rng, kind or page.kind) * self.pace, MIN_DWELL))
 
     # the wire
 

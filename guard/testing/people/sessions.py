@@ -23,6 +23,7 @@ def run_people(
     sessions: int,
     seed: int,
     speed: float = 1.0,
+    pace: float = 1.0,
     personas: Sequence[str] | None = None,
     threads: int = 16,
     deadline: float = 110.0,
@@ -41,6 +42,8 @@ def run_people(
         seed: the same seed gives the same people (timing aside).
         speed: the guard clock's speed (:class:`~guard.testing.people.AcceleratedClock`); 1
             for a real clock.
+        pace: how long people stay on a page, against the published dwell times (0.1: ten
+            times quicker readers); never under a second.
         personas: the personas to draw from (all of :data:`~guard.testing.people.PERSONAS` by
             default).
         threads: visits at once, at most.
@@ -76,7 +79,7 @@ def run_people(
             time.sleep(min(wait, max(stop_at - time.monotonic(), 0.0)))
         if time.monotonic() >= stop_at:
             return None
-        return Person(visit, base, speed, stop_at).run()
+        return Person(visit, base, speed, stop_at, pace).run()
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="person") as pool:
         outcomes = list(pool.map(play, visits, offsets))
