@@ -21,6 +21,7 @@ from guard.demo.config import demo_config as demo_settings
 from guard.errors import ConfigError, ModelError
 from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
+from guard.replay import command as replay_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     update.add_argument("--out", required=True, help="where to write the list (config: good_bots)")
     learn_commands.add_parsers(commands)
+    replay_command.add_parser(commands)
     return parser
 
 
@@ -115,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command in {"train", "evaluate"}:
             return _learn(args)
+        if args.command == "replay":
+            return replay_command.run_replay(args)
         if args.command == "update-bots":
             document = update_good_bots([(name, path) for name, path in args.bot])
             Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
