@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from guard.admin import command as policy_command
 from guard.config import GuardConfig
 from guard.config.explain import explain, redacted_url
 from guard.config.starter import starter_config
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--out", required=True, help="where to write the list (config: good_bots)")
     learn_commands.add_parsers(commands)
     replay_command.add_parser(commands)
+    policy_command.add_parser(commands)
     return parser
 
 
@@ -119,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _learn(args)
         if args.command == "replay":
             return replay_command.run_replay(args)
+        if args.command == "policy":
+            return policy_command.run_policy(args)
         if args.command == "update-bots":
             document = update_good_bots([(name, path) for name, path in args.bot])
             Path(args.out).write_text(json.dumps(document, indent=2) + "\n")

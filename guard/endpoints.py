@@ -1,4 +1,5 @@
-"""The guard's own routes under ``/guard/``: the challenge's answer, and admin endpoints.
+"""The guard's own routes under ``/guard/``: the challenge's answer, and admin endpoints
+(metrics, and the live policy's API).
 
 Admin endpoints need ``admin_token`` (sent as ``Authorization: Bearer <token>``, compared in
 constant time); without a configured token they do not exist and their paths go to the app.
@@ -7,6 +8,7 @@ The challenge's verify path exists only while the guard enforces.
 
 from __future__ import annotations
 
+from guard.admin.api import POLICY_PATH, policy_response
 from guard.challenge import VERIFY_PATH
 from guard.engine import Guard
 from guard.i18n import negotiate_language
@@ -14,6 +16,7 @@ from guard.observe.metrics import METRICS_PATH, metrics_response
 from guard.types import Receive, Scope, Send
 
 PREFIX = "/guard/"
+_ADMIN_PATHS = frozenset({METRICS_PATH, POLICY_PATH})
 
 
 class Endpoints:
@@ -28,7 +31,7 @@ class Endpoints:
             return False
         if path == VERIFY_PATH:
             return self.guard.policy.enforced
-        return path == METRICS_PATH and self.guard.config.admin_token is not None
+        return path in _ADMIN_PATHS and self.guard.config.admin_token is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the endpoint at ``scope["path"]`` (one that :meth:`handles`)."""
@@ -37,6 +40,11 @@ class Endpoints:
             await self._verify(scope, receive, send)
             return
         token = guard.config.admin_token or ""
+        if scope.get("path") == POLICY_PATH:
+            facts = guard.facts.extract(scope, guard.clock())
+            response = await policy_response(guard.sync, token, facts, scope, receive)
+            await response(scope, receive, send)
+            return
         text = guard.metrics.render(vars(guard.challenges.stats))
         await metrics_response(scope, token, text)(scope, receive, send)
 

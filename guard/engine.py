@@ -27,6 +27,7 @@ from guard.actions import (
     default_responder,
     incident_id,
 )
+from guard.admin.sync import PolicySync
 from guard.challenge import Challenges
 from guard.config import GuardConfig
 from guard.config_file import load_config
@@ -153,6 +154,7 @@ class Guard:
             else None
         )
         self.responder = responder or default_responder
+        self.sync = PolicySync(self.policy, self.store, config.key_prefix)
         self.metrics = Metrics()
         self._tarpitted = 0
 
@@ -363,6 +365,7 @@ class Guard:
 
     async def aclose(self) -> None:
         """Close the store and the decision log."""
+        await self.sync.stop()
         await self.store.close()
         if self.log is not None:
             self.log.close()

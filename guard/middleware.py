@@ -58,11 +58,16 @@ class GuardMiddleware:
             await self.app(scope, receive, self._closing_on_shutdown(send))
             return
         guard = self.guard
-        if scope["type"] != "http" or guard.policy.mode == "off":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if guard.config.admin_token is not None:
+            guard.sync.refresh_soon(guard.clock())  # a policy change made on another worker
         if self.endpoints.handles(scope.get("path") or ""):
             await self.endpoints(scope, receive, send)
+            return
+        if guard.policy.mode == "off":
+            await self.app(scope, receive, send)
             return
         try:
             decision = await guard.decide(scope)

@@ -348,7 +348,8 @@ class GuardConfig:
         None,
         "admin_token",
         "string, 16+ characters",
-        "Bearer token for the admin endpoints (/guard/metrics); unset, they do not exist.",
+        "Bearer token for the admin endpoints (/guard/metrics, /guard/api/policy); unset, they "
+        "do not exist.",
         _token,
     )
 
