@@ -112,7 +112,7 @@ class Guard:
                 "guard: no secret configured; using a per-process key, so guard "
                 "cookies do not survive restarts or work across workers"
             )
-        self.policy = Policy(config.mode, config.thresholds, config.weights)
+        self.policy = Policy(config.mode, config.thresholds, config.weights, config.shadow)
         self.signer = Signer(
             config.secret or secrets.token_bytes(32), config.previous_secrets, COOKIE_MAX_AGE
         )

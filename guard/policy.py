@@ -1,4 +1,5 @@
-"""The live policy: mode, thresholds and weights, and from findings to a verdict.
+"""The live policy: mode, thresholds, weights and shadowed findings, and from findings to a
+verdict.
 
 One :class:`Policy` object per guard holds everything an operator may change while
 serving. Every part that depends on those values (the engine, the challenge, the model and
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from guard.config import Thresholds
-from guard.config.values import parse_choice, parse_weights
+from guard.config.values import parse_choice, parse_reasons, parse_weights
 from guard.errors import ConfigError
 from guard.scoring import Finding, combine
 from guard.types import Action, Mode
@@ -35,6 +36,7 @@ class Verdict:
         retry_after: seconds until a refusal would lift, when known.
         incident: a short id for an enforced refusal or challenge, shown to the client and
             logged, so a person refused by mistake can quote it.
+        shadowed: findings in the policy's ``shadow`` list: judged and logged, not counted.
     """
 
     action: Action
@@ -45,6 +47,7 @@ class Verdict:
     rate_policy: tuple[str, ...] = field(default=(), repr=False)
     exceeded_policy: str | None = field(default=None, repr=False)
     incident: str | None = None
+    shadowed: tuple[str, ...] = ()
 
     @property
     def refuses(self) -> bool:
@@ -60,6 +63,7 @@ class Verdict:
             "enforced": self.enforced,
             "retry_after": self.retry_after,
             "incident": self.incident,
+            **({"shadowed": list(self.shadowed)} if self.shadowed else {}),
         }
 
 
@@ -71,6 +75,7 @@ class Policy:
         mode: ``enforce``, ``shadow`` (judge and log, refuse nothing) or ``off``.
         thresholds: the score cut-offs.
         weights: finding weights by reason (``automation:curl``) or family (``automation``).
+        shadow: reasons or families whose findings are judged and logged but not counted.
     """
 
     def __init__(
@@ -78,11 +83,15 @@ class Policy:
         mode: Mode = "enforce",
         thresholds: Thresholds | None = None,
         weights: Mapping[str, float] | None = None,
+        shadow: Iterable[str] = (),
     ) -> None:
         self._mode: Mode = "enforce"
         self._thresholds = Thresholds()
         self._weights: Mapping[str, float] = MappingProxyType({})
-        self.update(mode=mode, thresholds=thresholds or Thresholds(), weights=weights or {})
+        self._shadow: frozenset[str] = frozenset()
+        self.update(
+            mode=mode, thresholds=thresholds or Thresholds(), weights=weights or {}, shadow=shadow
+        )
 
     @property
     def mode(self) -> Mode:
@@ -112,6 +121,15 @@ class Policy:
         self.update(weights=weights)
 
     @property
+    def shadow(self) -> frozenset[str]:
+        """Reasons and families judged and logged but not counted (a signal on trial)."""
+        return self._shadow
+
+    @shadow.setter
+    def shadow(self, shadow: Iterable[str]) -> None:
+        self.update(shadow=shadow)
+
+    @property
     def enforced(self) -> bool:
         """Whether verdicts are applied (and the guard sets its cookie): mode ``enforce``."""
         return self._mode == "enforce"
@@ -122,6 +140,7 @@ class Policy:
         mode: Mode | None = None,
         thresholds: Thresholds | None = None,
         weights: Mapping[str, float] | None = None,
+        shadow: Iterable[str] | None = None,
     ) -> None:
         """Change any of the values at once, all or nothing.
 
@@ -132,7 +151,9 @@ class Policy:
         if thresholds is not None and not isinstance(thresholds, Thresholds):
             raise ConfigError(f"thresholds: expected Thresholds, got {thresholds!r}")
         new_weights = self._weights if weights is None else parse_weights("weights", weights)
+        new_shadow = self._shadow if shadow is None else parse_reasons("shadow", list(shadow))
         self._mode = new_mode  # type: ignore[assignment]
+        self._shadow = new_shadow
         self._thresholds = thresholds or self._thresholds
         self._weights = MappingProxyType(dict(new_weights))
 
@@ -164,8 +185,15 @@ class Policy:
         rate limits) still apply, so a bot that solves the challenge and harvests is stopped.
         """
         enforced = self._mode == "enforce"
+        shadowed: tuple[str, ...] = ()
+        if self._shadow and findings:
+            shadowed = tuple(f.reason for f in findings if self._shadowed(f))[:MAX_REASONS]
+            if shadowed:
+                findings = [f for f in findings if not self._shadowed(f)]
         if not findings:
-            return Verdict(Action.ALLOW, 0.0, (), enforced, None, tuple(rate_policy))
+            return Verdict(
+                Action.ALLOW, 0.0, (), enforced, None, tuple(rate_policy), shadowed=shadowed
+            )
         t = self._thresholds
         weighed = [(self.weight(f), f) for f in findings]
         score = combine(w for w, _ in weighed)
@@ -189,4 +217,9 @@ class Policy:
             retry,
             tuple(rate_policy),
             exceeded,
+            shadowed=shadowed,
         )
+
+    def _shadowed(self, finding: Finding) -> bool:
+        reason = finding.reason
+        return reason in self._shadow or reason.partition(":")[0] in self._shadow

@@ -213,15 +213,39 @@ def test_weights_override_a_reason_or_its_family(policy: Policy) -> None:
         {"weights": {"Not A Reason": 0.5}},
         {"thresholds": (0.5, 0.9)},
         {"mode": "shadow", "weights": {"x": -1}},
+        {"shadow": ["not a reason"]},
+        {"mode": "shadow", "shadow": ["model", "Bad!"]},
     ],
 )
 def test_a_bad_update_changes_nothing(policy: Policy, change: dict[str, object]) -> None:
     """An invalid value raises ConfigError and leaves every value as it was."""
     policy.update(weights={"no_cookies": 0.2})
-    before = (policy.mode, policy.thresholds, dict(policy.weights))
+    before = (policy.mode, policy.thresholds, dict(policy.weights), policy.shadow)
     with pytest.raises(ConfigError):
         policy.update(**change)  # type: ignore[arg-type]
-    assert (policy.mode, policy.thresholds, dict(policy.weights)) == before
+    assert (policy.mode, policy.thresholds, dict(policy.weights), policy.shadow) == before
+
+
+def test_shadowed_findings_are_logged_not_counted(policy: Policy) -> None:
+    """A finding whose reason or family is in ``shadow`` neither scores nor forces: the
+    verdict is what the other findings earn, and names the shadowed ones."""
+    honeypot = Finding("honeypot", 0.95, hard=True)
+    model = Finding("model:rate_10s+gap_cv", 0.7)
+    limit = Finding("rate_limit:ip", 0.3, Action.THROTTLE, 2.0)
+    policy.update(shadow=["model", "rate_limit:ip"])
+    verdict = policy.decide([model, limit])
+    assert (verdict.action, verdict.score, verdict.reasons) == (Action.ALLOW, 0.0, ())
+    assert verdict.shadowed == ("model:rate_10s+gap_cv", "rate_limit:ip")
+    assert verdict.as_dict()["shadowed"] == ["model:rate_10s+gap_cv", "rate_limit:ip"]
+    both = policy.decide([honeypot, model])
+    assert (both.action, both.reasons, both.shadowed) == (
+        Action.BLOCK,
+        ("honeypot",),
+        ("model:rate_10s+gap_cv",),
+    )
+    policy.update(shadow=[])
+    assert policy.decide([model, limit]).action is Action.THROTTLE
+    assert "shadowed" not in policy.decide([model]).as_dict()
 
 
 def test_thresholds_validate_themselves() -> None:

@@ -29,7 +29,8 @@ def add_parser(commands: Any) -> None:
         nargs="*",
         metavar="NAME=VALUE",
         help="mode=shadow, thresholds.gray=0.5, thresholds.gray_action=throttle, "
-        "weights.no_cookies=0.3 (weights.NAME=none drops one)",
+        "weights.no_cookies=0.3 (weights.NAME=none drops one), shadow=model,campaign "
+        "(shadow= for none)",
     )
     policy.add_argument("--url", required=True, help="the site, e.g. http://127.0.0.1:8000")
     policy.add_argument("--token", help="the admin token (default: $GUARD_ADMIN_TOKEN)")
@@ -40,21 +41,26 @@ def parse_changes(items: list[str]) -> dict[str, Any]:
     """``NAME=VALUE`` items as a partial policy document.
 
     Raises:
-        ValueError: an item is not ``mode=...``, ``thresholds.KEY=...`` or
+        ValueError: an item is not ``mode=...``, ``shadow=...``, ``thresholds.KEY=...`` or
             ``weights.REASON=...``.
     """
     change: dict[str, Any] = {}
     for item in items:
         name, sep, value = item.partition("=")
         section, dot, key = name.partition(".")
-        if not sep or (section == "mode") == bool(dot):
+        flat = section in {"mode", "shadow"}
+        if not sep or flat == bool(dot):
             raise ValueError(f"expected mode=VALUE or SECTION.KEY=VALUE, got {item!r}")
         if section == "mode":
             change["mode"] = value
+        elif section == "shadow":
+            change["shadow"] = [reason.strip() for reason in value.split(",") if reason.strip()]
         elif section in {"thresholds", "weights"}:
             change.setdefault(section, {})[key] = _value(value)
         else:
-            raise ValueError(f"unknown setting {name!r}: use mode, thresholds.* or weights.*")
+            raise ValueError(
+                f"unknown setting {name!r}: use mode, shadow, thresholds.* or weights.*"
+            )
     return change
 
 

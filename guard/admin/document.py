@@ -1,7 +1,8 @@
 """The live policy as a JSON document: read it, validate a change to it, apply it.
 
-A change is partial: ``{"mode": "shadow"}``, ``{"thresholds": {"gray": 0.5}}`` or
-``{"weights": {"no_cookies": 0.3, "fast_pace": null}}`` (``null`` drops a weight). It is
+A change is partial: ``{"mode": "shadow"}``, ``{"thresholds": {"gray": 0.5}}``,
+``{"weights": {"no_cookies": 0.3, "fast_pace": null}}`` (``null`` drops a weight) or
+``{"shadow": ["model"]}`` (the whole list of findings judged but not counted). It is
 checked whole against the current policy before anything changes, so a bad change leaves
 the policy as it was.
 """
@@ -12,11 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Self
 
-from guard.config.values import parse_thresholds, parse_weights
+from guard.config.values import parse_reasons, parse_thresholds, parse_weights
 from guard.errors import ConfigError
 from guard.policy import Policy
 
-FIELDS = frozenset({"mode", "thresholds", "weights"})
+FIELDS = frozenset({"mode", "thresholds", "weights", "shadow"})
 
 
 def read_policy(policy: Policy) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def read_policy(policy: Policy) -> dict[str, Any]:
         "mode": policy.mode,
         "thresholds": {"gray": t.gray, "block": t.block, "gray_action": t.gray_action.label},
         "weights": dict(policy.weights),
+        "shadow": sorted(policy.shadow),
     }
 
 
@@ -36,7 +38,7 @@ def merged(policy: Policy, change: Any) -> dict[str, Any]:
         ConfigError: the change is not an object of known fields with valid values.
     """
     if not isinstance(change, dict) or not change:
-        raise ConfigError("expected a JSON object with mode, thresholds or weights")
+        raise ConfigError("expected a JSON object with mode, thresholds, weights or shadow")
     unknown = sorted(set(change) - FIELDS)
     if unknown:
         raise ConfigError(f"unknown field(s): {', '.join(map(str, unknown))}")
@@ -52,6 +54,8 @@ def merged(policy: Policy, change: Any) -> dict[str, Any]:
             raise ConfigError("weights: expected an object of reason: weight (null drops one)")
         weights = document["weights"] | change["weights"]
         document["weights"] = {k: v for k, v in weights.items() if v is not None}
+    if "shadow" in change:
+        document["shadow"] = change["shadow"]
     check = Policy()
     apply_document(check, document)  # all checks, on a policy nobody reads
     return read_policy(check)
@@ -67,6 +71,7 @@ def apply_document(policy: Policy, document: dict[str, Any]) -> None:
         mode=document["mode"],
         thresholds=parse_thresholds("thresholds", document["thresholds"]),
         weights=parse_weights("weights", document["weights"]),
+        shadow=parse_reasons("shadow", document.get("shadow", [])),
     )
 
 

@@ -26,6 +26,7 @@ from guard.config.values import (
     parse_number,
     parse_optional_string,
     parse_rate,
+    parse_reasons,
     parse_routes,
     parse_secret,
     parse_string,
@@ -125,6 +126,16 @@ class GuardConfig:
         shape="table",
         live=True,
         factory=lambda: MappingProxyType({}),
+    )
+    shadow: frozenset[str] = _setting(
+        frozenset(),
+        "shadow",
+        "list of reasons",
+        "Findings judged and logged but not counted, by reason (`unlisted_record`) or family "
+        "(`model`): try a signal in shadow while the rest enforce. The log names them.",
+        parse_reasons,
+        shape="list",
+        live=True,
     )
     routes: tuple[RouteClass, ...] = _setting(
         None,

@@ -187,6 +187,15 @@ def parse_thresholds(where: str, value: Any) -> Thresholds:
 _REASON = re.compile(r"[a-z][a-z0-9_]*(:[A-Za-z0-9_.-]+)*")
 
 
+def parse_reasons(where: str, value: Any) -> frozenset[str]:
+    """A list of reason codes or families (``model``, ``automation:curl``)."""
+    reasons = parse_strings(where, value)
+    for reason in reasons:
+        if not _REASON.fullmatch(reason):
+            raise ConfigError(f"{where}: {reason!r} is not a reason code like 'no_cookies'")
+    return frozenset(reasons)
+
+
 def parse_weights(where: str, value: Any) -> Mapping[str, float]:
     """The ``[weights]`` table: a finding's reason (or its family) -> weight from 0 to 1."""
     if not isinstance(value, Mapping):

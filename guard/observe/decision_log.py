@@ -53,7 +53,7 @@ class DecisionLog:
 
     def wants(self, verdict: Verdict) -> bool:
         """Whether this verdict is logged: anything flagged, and sampled plain allows."""
-        if verdict.action != Action.ALLOW or verdict.reasons:
+        if verdict.action != Action.ALLOW or verdict.reasons or verdict.shadowed:
             return True
         return self.allow_sample > 0 and self._random.random() < self.allow_sample
 

@@ -59,6 +59,7 @@ async def test_get_answers_the_live_policy(guarded: GuardedFactory) -> None:
         "mode": "enforce",
         "thresholds": {"gray": 0.55, "block": 0.9, "gray_action": "challenge"},
         "weights": {},
+        "shadow": [],
         "version": 0,
     }
 
@@ -80,6 +81,21 @@ async def test_a_change_reaches_the_verdicts_at_once(guarded: GuardedFactory) ->
     assert answer["weights"] == {}
 
 
+async def test_a_signal_can_be_tried_in_shadow_while_the_rest_enforce(
+    guarded: GuardedFactory,
+) -> None:
+    """With the automation findings in shadow, a script reading a record is no longer blocked
+    for naming its library; the decision log still names that finding, as shadowed."""
+    app, log = guarded(admin_token=TOKEN)
+    status, answer = await put(app, {"shadow": ["automation"]})
+    assert (status, answer["shadow"]) == (200, ["automation"])
+    reply = await call_asgi(app, "/resume/100001", headers=SCRIPT)
+    assert reply.status != 403
+    entry = json.loads(log.getvalue().splitlines()[-1])
+    assert entry["shadowed"] == ["automation:python-requests"]
+    assert not any(reason.startswith("automation") for reason in entry["reasons"])
+
+
 async def test_mode_off_can_be_undone(guarded: GuardedFactory) -> None:
     """Turned off, the guard judges nothing but its API still answers, so it can be turned
     back on."""
@@ -97,6 +113,8 @@ async def test_mode_off_can_be_undone(guarded: GuardedFactory) -> None:
         ({"thresholds": {"gray": "high"}}, "thresholds.gray"),
         ({"thresholds": {"gray_action": "explode"}}, "gray_action"),
         ({"mode": "maybe"}, "mode"),
+        ({"shadow": {"model": True}}, "shadow"),
+        ({"shadow": ["no way"]}, "not a reason code"),
         ({"weights": {"no cookies!": 0.5}}, "not a reason code"),
         ({"weights": {"no_cookies": 3}}, "weights.no_cookies"),
         ({"threshold": {"gray": 0.5}}, "unknown field(s): threshold"),

@@ -12,14 +12,18 @@ def test_changes_become_a_partial_document() -> None:
     """mode, thresholds.* and weights.* items become the document the API takes; numbers
     are numbers and none drops a weight."""
     items = ["mode=shadow", "thresholds.gray=0.5", "thresholds.gray_action=throttle"]
-    assert parse_changes([*items, "weights.no_cookies=0.3", "weights.fast_pace=none"]) == {
+    more = ["weights.no_cookies=0.3", "weights.fast_pace=none", "shadow=model, campaign"]
+    assert parse_changes([*items, *more]) == {
         "mode": "shadow",
+        "shadow": ["model", "campaign"],
         "thresholds": {"gray": 0.5, "gray_action": "throttle"},
         "weights": {"no_cookies": 0.3, "fast_pace": None},
     }
 
 
-@pytest.mark.parametrize("item", ["mode", "gray=0.5", "mode.x=1", "secret.key=1", "thresholds=1"])
+@pytest.mark.parametrize(
+    "item", ["mode", "gray=0.5", "mode.x=1", "shadow.x=1", "secret.key=1", "thresholds=1"]
+)
 def test_bad_items_are_refused(item: str) -> None:
     """Items that name no policy setting are refused with the item quoted."""
     with pytest.raises(ValueError, match=r"expected|unknown setting"):
