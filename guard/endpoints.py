@@ -45,8 +45,7 @@ class Endpoints:
             response = await policy_response(guard.sync, token, facts, scope, receive)
             await response(scope, receive, send)
             return
-        text = guard.metrics.render(vars(guard.challenges.stats))
-        await metrics_response(scope, token, text)(scope, receive, send)
+        await metrics_response(scope, token, guard.metrics.render())(scope, receive, send)
 
     async def _verify(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The challenge's answer: a redirect back with a clearance, or a 403."""

@@ -119,6 +119,7 @@ class Guard:
         self.facts = FactExtractor(config, self.signer, identity, self.policy)
         self.lists = AccessLists(config.allow, config.deny)
         self.store = store if store is not None else store_for(config.store_url, config.fail_closed)
+        self.metrics = Metrics()
         self.challenges = Challenges(
             self.signer,
             self.store,
@@ -127,6 +128,7 @@ class Guard:
             clearance_ttl=config.clearance_ttl,
             policy=self.policy,
             records=config.clearance_records,
+            on_outcome=self.metrics.challenge,
         )
         builtin = (
             (
@@ -154,9 +156,9 @@ class Guard:
             else None
         )
         self.responder = responder or default_responder
-        self.sync = PolicySync(self.policy, self.store, config.key_prefix)
-        self.metrics = Metrics()
+        self.sync = PolicySync(self.policy, self.store, config.key_prefix, self.metrics)
         self._tarpitted = 0
+        self._degraded = False
 
     @classmethod
     def from_config(
@@ -189,7 +191,7 @@ class Guard:
         report = Report()
         plans = [signal.plan(facts, report) for signal in self.signals]
         try:
-            results = await self.store.execute([op for plan in plans for op in plan], facts.now)
+            results = await self._execute([op for plan in plans for op in plan], facts.now)
         except StorageError as exc:
             return self._store_down(facts, plans, exc)
         report.degraded = self.store.degraded
@@ -202,6 +204,21 @@ class Guard:
         rate_policy = report.read(RATE_POLICIES) or ()
         verdict = self.policy.decide(report.findings, rate_policy, cleared)
         return Decision(facts, verdict, report)
+
+    async def _execute(self, ops: list[Op], now: float) -> Sequence[Result]:
+        """The store call a decision waits for, timed and counted (and whether it had to
+        fall back to the local store)."""
+        began = time.perf_counter()
+        try:
+            return await self.store.execute(ops, now)
+        finally:
+            self.metrics.store_latency.observe(time.perf_counter() - began)
+            degraded = self.store.degraded
+            if degraded:
+                self.metrics.store_errors.labels("fallback").inc()
+            if degraded is not self._degraded:
+                self._degraded = degraded
+                self.metrics.circuit_open.set(float(degraded))
 
     def _cleared(self, facts: Facts, report: Report) -> bool:
         """Whether the clearance covers this request: as the clearance signal found, or, when
@@ -223,6 +240,7 @@ class Guard:
     ) -> Decision:
         """Without state: fail closed (503), or judge on what needs no state (fail open)."""
         fail_closed = self.config.fail_closed
+        self.metrics.store_errors.labels("closed" if fail_closed else "unjudged").inc()
         logger.warning(
             "guard: store unavailable (%s); failing %s", exc, "closed" if fail_closed else "open"
         )
@@ -347,7 +365,7 @@ class Guard:
         """After the response: write state back (unless :meth:`settle` did) and log.
         Failures here only get logged."""
         facts = decision.facts
-        self.metrics.count(decision.verdict.action, decision.verdict.enforced)
+        self.metrics.decided(decision.verdict)
         try:
             if decision.report is not None and not decision.settled:
                 decision.settled = True

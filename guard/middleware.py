@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Unpack
 
@@ -69,6 +70,7 @@ class GuardMiddleware:
         if guard.policy.mode == "off":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
         try:
             decision = await guard.decide(scope)
         except Exception:
@@ -79,6 +81,7 @@ class GuardMiddleware:
         status = 500  # what the record says if the app raises
         try:
             response = await guard.act(decision, scope)
+            guard.metrics.latency.observe(time.perf_counter() - began)
             scope["guard"] = decision.verdict  # now with the refusal's incident id, if any
             if response is None:
                 status = await self._serve(decision, scope, receive, send)

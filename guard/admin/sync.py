@@ -24,6 +24,7 @@ from typing import Any
 
 from guard.admin.document import PolicyRecord, apply_document, merged, read_policy
 from guard.errors import ConfigError
+from guard.observe.metrics import Metrics
 from guard.policy import Policy
 from guard.store.base import Store, ValueGet, ValuePut, actor_key
 
@@ -43,10 +44,15 @@ class PolicySync:
         policy: the guard's live policy.
         store: the store its workers share.
         prefix: the store key prefix.
+        metrics: where changes are counted, by origin (``api`` here, ``store`` from
+            another worker).
     """
 
-    def __init__(self, policy: Policy, store: Store, prefix: str) -> None:
+    def __init__(
+        self, policy: Policy, store: Store, prefix: str, metrics: Metrics | None = None
+    ) -> None:
         self.policy = policy
+        self.metrics = metrics
         self.store = store
         self.key = actor_key(prefix, "admin", "policy", "live")
         self.applied = ""
@@ -71,6 +77,7 @@ class PolicySync:
         before = read_policy(self.policy)
         apply_document(self.policy, document)
         self.applied, self.version = stamp, version + 1
+        self._count("api")
         audit.info(
             "%s",
             json.dumps(
@@ -97,6 +104,7 @@ class PolicySync:
             self.applied = record.stamp
             return False
         self.applied, self.version = record.stamp, record.version
+        self._count("store")
         audit.info(
             "%s",
             json.dumps(
@@ -104,6 +112,10 @@ class PolicySync:
             ),
         )
         return True
+
+    def _count(self, origin: str) -> None:
+        if self.metrics is not None:
+            self.metrics.policy_changes.labels(origin).inc()
 
     def describe(self) -> dict[str, Any]:
         """The live policy, with the number of the last change this worker applied."""

@@ -69,6 +69,7 @@ class Challenges:
         records: what a clearance covers: a record read costs 1, one the client was never
             shown costs more (see :mod:`guard.signals.clearance`); a clearance earned
             during a campaign covers ``CAMPAIGN_RECORDS``.
+        on_outcome: told ``issued``, ``passed`` or ``failed`` as each happens (metrics).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class Challenges:
         clearance_ttl: float,
         policy: Policy,
         records: int = 24,
+        on_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.signer = signer
         self.store = store
@@ -90,6 +92,7 @@ class Challenges:
         self.policy = policy
         self.records = records
         self.stats = ChallengeStats()
+        self.on_outcome = on_outcome or (lambda outcome: None)
         self._opened: tuple[str, list[str]] = ("", [])  # the last clearance checked
 
     def _binding(self, facts: Facts) -> str:
@@ -122,6 +125,7 @@ class Challenges:
             )
         )
         self.stats.issued += 1
+        self.on_outcome("issued")
         return ChallengeTicket(self.signer.sign(body, purpose=TOKEN), difficulty)
 
     def clearance(
@@ -197,9 +201,11 @@ class Challenges:
             problem = await self._spend(parts[4], facts.now)
         if problem is not None:
             self.stats.failed += 1
+            self.on_outcome("failed")
             page = failed_page(problem, back, language)
             return HTMLResponse(page, 403, {"Cache-Control": "no-store"})
         self.stats.passed += 1
+        self.on_outcome("passed")
         response = RedirectResponse(back, 303, {"Cache-Control": "no-store"})
         response.set_cookie(
             CLEARANCE_COOKIE,
