@@ -23,6 +23,7 @@ from guard.errors import ConfigError, ModelError
 from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
 from guard.replay import command as replay_command
+from guard.report import command as report_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn_commands.add_parsers(commands)
     replay_command.add_parser(commands)
     policy_command.add_parser(commands)
+    report_command.add_parser(commands)
     return parser
 
 
@@ -123,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_command.run_replay(args)
         if args.command == "policy":
             return policy_command.run_policy(args)
+        if args.command == "report":
+            return report_command.run_report(args)
         if args.command == "update-bots":
             document = update_good_bots([(name, path) for name, path in args.bot])
             Path(args.out).write_text(json.dumps(document, indent=2) + "\n")

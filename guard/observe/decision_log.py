@@ -67,6 +67,7 @@ class DecisionLog:
             "method": facts.method,
             "path": facts.path[:512],
             "route": facts.route.template,
+            "record": facts.route.route_class.sensitive,
             "ip": self._hash(ip) if self.hash_ips else ip,
             "network": self._hash(facts.actors["network"])
             if self.hash_ips

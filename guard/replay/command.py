@@ -9,13 +9,15 @@ import itertools
 import json
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from guard.config import GuardConfig
 from guard.config_file import load_config
 from guard.errors import ConfigError
+from guard.observe.decision_log import DecisionLog
 
 MAX_ERRORS_SHOWN = 5
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -35,6 +37,11 @@ def add_parser(commands: Any) -> None:
     replay.add_argument("--config", help="the guard's TOML config (default: the library's)")
     replay.add_argument("--compare", metavar="FILE", help="a second config to judge the log under")
     replay.add_argument("--json", metavar="OUT", help="write one JSON line per actor here")
+    replay.add_argument(
+        "--decisions",
+        metavar="OUT",
+        help="write every request's decision here, as the decision log does (for guard report)",
+    )
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -64,9 +71,10 @@ def run_replay(args: argparse.Namespace) -> int:
             return 2
         lines = itertools.chain.from_iterable(files)
         events = read_combined(lines, on_error=on_error, stats=stats)
+        decisions = stack.enter_context(_decision_log(args.decisions))
         try:
             with _Progress() as progress:
-                result = replay_events(events, config, compare, progress=progress)
+                result = replay_events(events, config, compare, progress, decisions)
         except (OSError, EOFError) as exc:  # a truncated or corrupt gzip file, a read error
             print(f"guard replay: could not read the log: {exc}", file=sys.stderr)
             return 2
@@ -88,6 +96,19 @@ def open_log(path: str) -> IO[str]:
     if magic == _GZIP_MAGIC:
         return gzip.open(path, "rt", encoding="latin-1", newline="")
     return Path(path).open(encoding="latin-1", newline="")
+
+
+@contextmanager
+def _decision_log(path: str | None) -> Iterator[DecisionLog | None]:
+    """A decision log writing every decision to ``path``, or None."""
+    if path is None:
+        yield None
+        return
+    log = DecisionLog(path, allow_sample=1.0)
+    try:
+        yield log
+    finally:
+        log.close()
 
 
 def _config(path: str | None) -> GuardConfig:

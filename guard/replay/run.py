@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from guard.config import GuardConfig
 from guard.learn.events import Event
+from guard.observe.decision_log import DecisionLog
 from guard.replay.actors import ActorTally
 from guard.replay.judge import LogJudge
 
@@ -46,6 +47,7 @@ def replay_events(
     config: GuardConfig,
     compare: GuardConfig | None = None,
     progress: Callable[[int], None] | None = None,
+    decisions: DecisionLog | None = None,
 ) -> Replay:
     """Judge ``events`` (a log's requests, in log order) under ``config`` and, when given,
     under ``compare`` too, in one pass.
@@ -55,8 +57,9 @@ def replay_events(
         config: the guard's config as it serves.
         compare: a second config to judge the same requests under.
         progress: called with the count of requests judged so far, now and then.
+        decisions: where to write every decision under ``config`` (a decision log).
     """
-    return asyncio.run(_replay(events, config, compare, progress))
+    return asyncio.run(_replay(events, config, compare, progress, decisions))
 
 
 async def _replay(
@@ -64,6 +67,7 @@ async def _replay(
     config: GuardConfig,
     compare: GuardConfig | None,
     progress: Callable[[int], None] | None,
+    decisions: DecisionLog | None,
 ) -> Replay:
     judges = [(LogJudge(config), Outcome())]
     if compare is not None:
@@ -81,6 +85,8 @@ async def _replay(
                         event.client_ip, agent
                     )
                 tally.count(decision, event.status, event.time)
+                if decisions is not None and outcome is judges[0][1]:
+                    decisions.write(decision.facts, decision.verdict, event.status)
                 verdict = decision.verdict
                 outcome.actions[verdict.action.label] += 1
                 if verdict.reasons and verdict.action.label != "allow":
