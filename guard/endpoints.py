@@ -1,5 +1,5 @@
 """The guard's own routes under ``/guard/``: the challenge's answer, and admin endpoints
-(metrics, and the live policy's API).
+(metrics, the live policy's API, the dashboard).
 
 Admin endpoints need ``admin_token`` (sent as ``Authorization: Bearer <token>``, compared in
 constant time); without a configured token they do not exist and their paths go to the app.
@@ -9,6 +9,7 @@ The challenge's verify path exists only while the guard enforces.
 from __future__ import annotations
 
 from guard.admin.api import POLICY_PATH, policy_response
+from guard.admin.dashboard import DASHBOARD_PATH, dashboard_response
 from guard.challenge import VERIFY_PATH
 from guard.engine import Guard
 from guard.i18n import negotiate_language
@@ -16,7 +17,7 @@ from guard.observe.metrics import METRICS_PATH, metrics_response
 from guard.types import Receive, Scope, Send
 
 PREFIX = "/guard/"
-_ADMIN_PATHS = frozenset({METRICS_PATH, POLICY_PATH})
+_ADMIN_PATHS = frozenset({METRICS_PATH, POLICY_PATH, DASHBOARD_PATH})
 
 
 class Endpoints:
@@ -40,9 +41,13 @@ class Endpoints:
             await self._verify(scope, receive, send)
             return
         token = guard.config.admin_token or ""
-        if scope.get("path") == POLICY_PATH:
+        path = scope.get("path")
+        if path in {POLICY_PATH, DASHBOARD_PATH}:
             facts = guard.facts.extract(scope, guard.clock())
-            response = await policy_response(guard.sync, token, facts, scope, receive)
+            if path == POLICY_PATH:
+                response = await policy_response(guard.sync, token, facts, scope, receive)
+            else:
+                response = await dashboard_response(guard, facts, scope, receive)
             await response(scope, receive, send)
             return
         await metrics_response(scope, token, guard.metrics.render())(scope, receive, send)

@@ -27,6 +27,8 @@ from guard.actions import (
     default_responder,
     incident_id,
 )
+from guard.admin.activity import Activity
+from guard.admin.board import Board
 from guard.admin.sync import PolicySync
 from guard.challenge import Challenges
 from guard.config import GuardConfig
@@ -44,7 +46,7 @@ from guard.signals.campaign import CAMPAIGN
 from guard.signals.clearance import CLEARED, ClearanceSignal
 from guard.signals.discovery import DiscoverySignal
 from guard.signals.rate_limit import RATE_POLICIES
-from guard.signing import Signer
+from guard.signing import Signer, keyed_hash
 from guard.store import Store, store_for
 from guard.store.base import Op, Result
 from guard.types import Action, Clock, Scope
@@ -157,6 +159,8 @@ class Guard:
         )
         self.responder = responder or default_responder
         self.sync = PolicySync(self.policy, self.store, config.key_prefix, self.metrics)
+        self.activity = Activity(self._shown_address)
+        self.board = Board(self.activity, self.store, config.key_prefix)
         self._tarpitted = 0
         self._degraded = False
 
@@ -366,6 +370,8 @@ class Guard:
         Failures here only get logged."""
         facts = decision.facts
         self.metrics.decided(decision.verdict)
+        if self.config.admin_token is not None:
+            self.activity.observe(facts, decision.verdict, status)
         try:
             if decision.report is not None and not decision.settled:
                 decision.settled = True
@@ -381,9 +387,14 @@ class Guard:
         if ops:
             await self.store.write_later(ops, facts.now)
 
+    def _shown_address(self, ip: str) -> str:
+        """A client's address as the dashboard shows it: hashed when the log hashes it."""
+        return keyed_hash(ip, self.signer.secret) if self.config.hash_ips_in_log else ip
+
     async def aclose(self) -> None:
         """Close the store and the decision log."""
         await self.sync.stop()
+        await self.board.stop()
         await self.store.close()
         if self.log is not None:
             self.log.close()

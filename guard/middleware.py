@@ -63,7 +63,9 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         if guard.config.admin_token is not None:
-            guard.sync.refresh_soon(guard.clock())  # a policy change made on another worker
+            now = guard.clock()
+            guard.sync.refresh_soon(now)  # a policy change made on another worker
+            guard.board.publish_soon(now)  # this worker's activity, for the dashboard
         if self.endpoints.handles(scope.get("path") or ""):
             await self.endpoints(scope, receive, send)
             return

@@ -191,7 +191,7 @@ class Challenges:
         ``secure`` marks the clearance cookie ``Secure`` (the request came over HTTPS);
         ``language`` is the failure page's.
         """
-        form = await _read_form(receive) if facts.method == "POST" else None
+        form = await read_form(receive) if facts.method == "POST" else None
         token = (form or {}).get("token", "")
         body = self.signer.open(token, purpose=TOKEN)
         parts = body.split("|") if body else []
@@ -257,7 +257,7 @@ class Challenges:
         return None if state.allowed else "challenge.problem.used"
 
 
-async def _read_form(receive: Receive) -> dict[str, str] | None:
+async def read_form(receive: Receive) -> dict[str, str] | None:
     """A small urlencoded form body, or None when it is too large or not a form."""
     body = b""
     while True:
