@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guard.admin import command as policy_command
+from guard.admin.reload import ConfigReload
 from guard.config import GuardConfig
 from guard.config.explain import explain, redacted_url
 from guard.config.starter import starter_config
@@ -24,6 +25,7 @@ from guard.goodbots import update_good_bots
 from guard.learn import commands as learn_commands
 from guard.replay import command as replay_command
 from guard.report import command as report_command
+from guard.types import ASGIApp
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +99,12 @@ def run_demo(args: argparse.Namespace) -> int:
 
     config = demo_config(args)
     app = create_demo_app(args.resumes)
-    served = app if config.mode == "off" else GuardMiddleware(app, config)
+    served: ASGIApp = app
+    if config.mode != "off" and args.config:
+        reload = ConfigReload(args.config, lambda: demo_config(args))
+        served = GuardMiddleware(app, config, reload=reload)
+    elif config.mode != "off":
+        served = GuardMiddleware(app, config)
     # What exists now (modules, the demo's data) lives as long as the server: freezing it
     # keeps full garbage collections from walking it again and again (a long pause under
     # load, whatever the requests allocate). Any long-running server can do the same.

@@ -29,6 +29,7 @@ from guard.actions import (
 )
 from guard.admin.activity import Activity
 from guard.admin.board import Board
+from guard.admin.reload import ConfigReload
 from guard.admin.sync import PolicySync
 from guard.challenge import Challenges
 from guard.config import GuardConfig
@@ -66,6 +67,7 @@ class GuardOptions(TypedDict, total=False):
     signals: Sequence[Signal]
     builtin_signals: bool
     responder: Responder
+    reload: ConfigReload
 
 
 @dataclass(slots=True)
@@ -94,6 +96,8 @@ class Guard:
         builtin_signals: False to run only ``signals``.
         responder: turns a :class:`~guard.actions.Refusal` into the response sent (the
             translated default pages when omitted).
+        reload: a config file to watch: its live settings apply when it changes (set by
+            :meth:`from_config` when given a path).
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class Guard:
         signals: Sequence[Signal] = (),
         builtin_signals: bool = True,
         responder: Responder | None = None,
+        reload: ConfigReload | None = None,
     ) -> None:
         self.config = config = config or GuardConfig()
         if config.secret is None and config.mode == "enforce":
@@ -159,6 +164,9 @@ class Guard:
         )
         self.responder = responder or default_responder
         self.sync = PolicySync(self.policy, self.store, config.key_prefix, self.metrics)
+        self.reload = reload
+        if reload is not None:
+            reload.attach(self.policy, config, self.metrics)
         self.activity = Activity(self._shown_address)
         self.board = Board(self.activity, self.store, config.key_prefix)
         self._tarpitted = 0
@@ -175,7 +183,9 @@ class Guard:
             ConfigError: the file or a value in it is invalid.
         """
         if not isinstance(config, GuardConfig | None):
-            config = load_config(config)
+            path = config
+            options.setdefault("reload", ConfigReload(path, lambda: load_config(path)))
+            config = load_config(path)
         return cls(config, **options)
 
     async def decide(self, scope: Scope) -> Decision:

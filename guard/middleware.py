@@ -62,6 +62,8 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if guard.reload is not None:
+            guard.reload.check()  # the config file changed: its live settings apply
         if guard.config.admin_token is not None:
             now = guard.clock()
             guard.sync.refresh_soon(now)  # a policy change made on another worker
