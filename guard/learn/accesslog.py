@@ -174,7 +174,7 @@ def _parse(line: str) -> _Parsed | str:
         return "not a combined or common log line"
     ip, stamp, request, status, referer, agent = match.groups()
     try:
-        epoch = _epoch(stamp)
+        epoch = log_epoch(stamp)
     except ValueError:
         return f"bad timestamp [{stamp}]"
     parts = request.split(" ")
@@ -195,7 +195,7 @@ def _parse(line: str) -> _Parsed | str:
         return "request target is not a path"
     path, _, query = target.partition("?")
     if "%" in path or not path.isascii():
-        path = _decode_path(path)
+        path = decode_path(path)
     return (
         epoch,
         ip,
@@ -209,7 +209,7 @@ def _parse(line: str) -> _Parsed | str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _epoch(stamp: str) -> float:
+def log_epoch(stamp: str) -> float:
     """Seconds since the epoch for ``10/Oct/2000:13:55:36 -0700``; ValueError when invalid."""
     month = _MONTH_NUMBERS.get(stamp[3:6].title())
     if month is None:
@@ -227,7 +227,7 @@ def _epoch(stamp: str) -> float:
     return moment.timestamp() - (offset if stamp[21] == "+" else -offset)
 
 
-def _decode_path(path: str) -> str:
+def decode_path(path: str) -> str:
     """Percent-decode a path as ASGI servers do (UTF-8, invalid bytes replaced)."""
     # Characters above U+00FF cannot be bytes of a latin-1 read: the log was read as UTF-8.
     raw = path.encode("latin-1") if max(path) <= "\xff" else path.encode("utf-8", "replace")

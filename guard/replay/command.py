@@ -27,7 +27,7 @@ def add_parser(commands: Any) -> None:
     """Register ``replay`` on the ``guard`` subcommand parser."""
     replay = commands.add_parser(
         "replay",
-        help="judge access logs (combined or common format) with the guard",
+        help="judge access logs (combined, common or JSON lines) with the guard",
         description="Judge access logs with the guard's engine on the logs' own clock, and "
         "say what it would have done to each client (address and user agent).",
     )
@@ -47,6 +47,7 @@ def add_parser(commands: Any) -> None:
 def run_replay(args: argparse.Namespace) -> int:
     """Replay the logs; print the summary; write the per-actor JSON lines when asked."""
     from guard.learn.accesslog import ReadStats, read_combined  # noqa: PLC0415
+    from guard.replay.jsonlog import logs_headers, looks_like_json, read_json_log  # noqa: PLC0415
     from guard.replay.run import replay_events  # noqa: PLC0415
     from guard.replay.summary import summary  # noqa: PLC0415
 
@@ -70,11 +71,23 @@ def run_replay(args: argparse.Namespace) -> int:
             print(f"guard replay: {exc}", file=sys.stderr)
             return 2
         lines = itertools.chain.from_iterable(files)
-        events = read_combined(lines, on_error=on_error, stats=stats)
+        first = next(lines, "")
+        lines = itertools.chain([first], lines)
+        is_json = looks_like_json(first)
+        reader = read_json_log if is_json else read_combined
+        events = reader(lines, on_error=on_error, stats=stats)
+        headers_logged = is_json and logs_headers(first)
         decisions = stack.enter_context(_decision_log(args.decisions))
         try:
             with _Progress() as progress:
-                result = replay_events(events, config, compare, progress, decisions)
+                result = replay_events(
+                    events,
+                    config,
+                    compare,
+                    progress=progress,
+                    decisions=decisions,
+                    headers_logged=headers_logged,
+                )
         except (OSError, EOFError) as exc:  # a truncated or corrupt gzip file, a read error
             print(f"guard replay: could not read the log: {exc}", file=sys.stderr)
             return 2

@@ -57,21 +57,30 @@ def log_config(config: GuardConfig) -> GuardConfig:
     )
 
 
+def blind_spots(headers_logged: bool) -> dict[str, str]:
+    """What replay cannot see in a log: all of :data:`LOG_BLIND`, less the request headers
+    when the log holds them."""
+    return {k: v for k, v in LOG_BLIND.items() if not (headers_logged and k == "request headers")}
+
+
 class LogJudge:
     """One guard judging a log's requests in order.
 
     Args:
         config: the guard's config as it serves (replay adapts it with :func:`log_config`).
+        headers_logged: the log holds the request headers (a JSON log with ``http_accept``
+            and the like): the header signal runs.
     """
 
-    def __init__(self, config: GuardConfig) -> None:
+    def __init__(self, config: GuardConfig, headers_logged: bool = False) -> None:
         self.clock = _LogClock()
         self.guard = Guard(log_config(config), clock=self.clock)
-        # Header findings need headers a log does not hold: without them every logged
-        # browser would look like a script that sends none.
-        self.guard.signals = order_signals(
-            tuple(s for s in self.guard.signals if not isinstance(s, HeaderSignal))
-        )
+        if not headers_logged:
+            # Header findings need headers a log does not hold: without them every logged
+            # browser would look like a script that sends none.
+            self.guard.signals = order_signals(
+                tuple(s for s in self.guard.signals if not isinstance(s, HeaderSignal))
+            )
 
     async def judge(self, event: Event) -> Decision:
         """The guard's decision on one logged request, its state updated with the status

@@ -35,6 +35,7 @@ class Replay:
     compared: Outcome | None
     requests: int
     seconds: float
+    headers_logged: bool = False
 
     @property
     def per_second(self) -> float:
@@ -46,8 +47,10 @@ def replay_events(
     events: Iterable[Event],
     config: GuardConfig,
     compare: GuardConfig | None = None,
+    *,
     progress: Callable[[int], None] | None = None,
     decisions: DecisionLog | None = None,
+    headers_logged: bool = False,
 ) -> Replay:
     """Judge ``events`` (a log's requests, in log order) under ``config`` and, when given,
     under ``compare`` too, in one pass.
@@ -58,20 +61,32 @@ def replay_events(
         compare: a second config to judge the same requests under.
         progress: called with the count of requests judged so far, now and then.
         decisions: where to write every decision under ``config`` (a decision log).
+        headers_logged: the events carry the request headers: the header signal runs.
     """
-    return asyncio.run(_replay(events, config, compare, progress, decisions))
+    return asyncio.run(
+        _replay(
+            events,
+            config,
+            compare,
+            progress=progress,
+            decisions=decisions,
+            headers_logged=headers_logged,
+        )
+    )
 
 
 async def _replay(
     events: Iterable[Event],
     config: GuardConfig,
     compare: GuardConfig | None,
+    *,
     progress: Callable[[int], None] | None,
     decisions: DecisionLog | None,
+    headers_logged: bool,
 ) -> Replay:
-    judges = [(LogJudge(config), Outcome())]
+    judges = [(LogJudge(config, headers_logged), Outcome())]
     if compare is not None:
-        judges.append((LogJudge(compare), Outcome()))
+        judges.append((LogJudge(compare, headers_logged), Outcome()))
     began = time.perf_counter()
     count = 0
     try:
@@ -97,4 +112,4 @@ async def _replay(
         for judge, _ in judges:
             await judge.aclose()
     seconds = time.perf_counter() - began
-    return Replay(judges[0][1], judges[1][1] if compare else None, count, seconds)
+    return Replay(judges[0][1], judges[1][1] if compare else None, count, seconds, headers_logged)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from guard.learn.accesslog import ReadStats
 from guard.replay.actors import ActorTally
-from guard.replay.judge import LOG_BLIND
+from guard.replay.judge import blind_spots
 from guard.replay.run import Outcome, Replay
 
 TOP = 10
@@ -22,8 +22,8 @@ def summary(replay: Replay, stats: ReadStats, errors: list[str]) -> str:
         f"guard replay: {stats.lines:,} lines, {replay.requests:,} requests judged "
         f"({replay.per_second:,.0f} a second), {stats.malformed:,} lines not understood",
         *(f"  {error}" for error in errors),
-        "not in a log, so not judged: "
-        + "; ".join(f"{what} ({why})" for what, why in LOG_BLIND.items()),
+        "not in the log, so not judged: "
+        + "; ".join(f"{what} ({why})" for what, why in blind_spots(replay.headers_logged).items()),
         "",
         "requests by action: " + _by_action(outcome.actions),
         f"actors: {len(outcome.actors):,}; challenged {sum(a.challenged > 0 for a in actors):,}, "
