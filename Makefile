@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-hot-path bench-model bench-detection bench-attacks bench-people train
+.PHONY: demo test bench bench-hot-path bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -28,6 +28,10 @@ bench-attacks:  ## harvesting campaigns of many shapes (rotation, order, cookies
 bench-people:  ## people from an independent generator and real Chromium, by hour, model off and on
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/people.py
+
+loadtest:  ## locust: people and scrapers against the guarded demo, then guarded vs bare demo (60 s each)
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/loadtest.py --keep benchmarks/results/loadtest
 
 train:  ## retrain the shipped model on simulated traffic (models/)
 	scripts/bootstrap dev
