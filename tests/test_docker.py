@@ -816,6 +816,8 @@ def test_dockerfile_cmd_runs_the_guard_script() -> None:
 
 # --- docker-compose.yml ---------------------------------------------------------------------
 
+ENV_EXAMPLE = ROOT / ".env.example"
+
 
 def compose_tool() -> list[str] | None:
     """A Compose implementation here: Docker's compose plugin, else ``docker-compose``."""
@@ -830,11 +832,28 @@ def compose_tool() -> list[str] | None:
     return None if legacy is None else [legacy]
 
 
-def compose_config(tool: Sequence[str], compose_file: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``config --quiet`` (validate, print nothing) on a Compose file; no engine needed."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
+def compose_config(
+    tool: Sequence[str], compose_file: Path, env_file: Path = ENV_EXAMPLE
+) -> subprocess.CompletedProcess[str]:
+    """Run ``config --quiet`` (validate, print nothing) on a Compose file, its variables from
+    ``env_file`` (the example, by default); no engine needed."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("COMPOSE_", "GUARD_"))
+    }
+    files = ["--env-file", str(env_file)]
     return subprocess.run(
-        [*tool, "--project-directory", str(ROOT), "-f", str(compose_file), "config", "--quiet"],
+        [
+            *tool,
+            "--project-directory",
+            str(ROOT),
+            *files,
+            "-f",
+            str(compose_file),
+            "config",
+            "--quiet",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -857,9 +876,40 @@ def test_compose_file_is_valid(tmp_path: Path) -> None:
     assert result.returncode == 0, f"{' '.join(tool)} config:\n{result.stdout}{result.stderr}"
     broken = tmp_path / "docker-compose.yml"
     broken.write_text(
-        COMPOSE_FILE.read_text().replace("    build: .\n", "    build: .\n    bogus: 1\n")
+        COMPOSE_FILE.read_text().replace(
+            "    image: redis:7-alpine\n", "    image: redis:7-alpine\n    bogus: 1\n"
+        )
     )
     assert compose_config(tool, broken).returncode != 0, "the Compose tool accepted an unknown key"
+
+
+def test_compose_secrets_come_from_the_env_file(tmp_path: Path) -> None:
+    """The file holds no secret: without GUARD_SECRET in an env file it refuses to configure,
+    saying what to set; .env.example sets every variable it needs."""
+    tool = compose_tool()
+    if tool is None:
+        pytest.skip("no Compose tool (see test_compose_file_is_valid)")
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    missing = compose_config(tool, COMPOSE_FILE, env_file=empty)
+    assert missing.returncode != 0
+    assert "GUARD_SECRET" in missing.stdout + missing.stderr
+    assert "change-me" not in COMPOSE_FILE.read_text()
+    assert "GUARD_SECRET=" in ENV_EXAMPLE.read_text()
+
+
+def test_compose_runs_two_replicas_and_locust_under_a_profile() -> None:
+    """Two app replicas with healthchecks share Redis; locust's master and workers exist only
+    under the ``loadtest`` profile and wait for healthy replicas."""
+    services = compose_services()
+    for name in ("app", "app2"):
+        assert "healthcheck" in services[name], f"{name} has no healthcheck"
+    locusts = {name: svc for name, svc in services.items() if name.startswith("locust")}
+    assert set(locusts) == {"locust-master", "locust-worker"}
+    for name, service in locusts.items():
+        assert service.get("profiles") == ["loadtest"], f"{name} runs without the profile"
+        assert service["depends_on"]["app"]["condition"] == "service_healthy"
+        assert "benchmarks/locustfile.py" in " ".join(command_of(service) or [])
 
 
 def compose_services() -> dict[str, dict[str, Any]]:
