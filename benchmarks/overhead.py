@@ -44,6 +44,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -58,8 +60,12 @@ CONFIG = HERE / "bench.toml"
 SCRIPT = HERE / "wrk_resumes.lua"
 RESULTS = HERE / "results" / "overhead.json"
 
-MODES = ("off", "facts", "memory", "redis")
+MODES = ("off", "facts", "memory", "redis", "slowapi", "limits")
+PEERS = ("slowapi", "limits")
+"""Peers: other rate limiters on the same page, with Redis storage (benchmarks/peer_server.py)."""
+REDIS_MODES = ("redis", *PEERS)
 FACTS_SERVER = HERE / "facts_only.py"
+PEER_SERVER = HERE / "peer_server.py"
 RESUMES = 10_000
 CLIENTS = 10_000
 WARMUP_SECONDS = 1
@@ -186,6 +192,23 @@ def server_command(mode: str, port: int | str, redis_url: str | None, log: str |
             "--resumes",
             str(RESUMES),
         ]
+    if mode in PEERS:
+        if redis_url is None:
+            raise BenchError(f"{mode} mode needs a redis URL")
+        return [
+            sys.executable,
+            str(PEER_SERVER),
+            "--peer",
+            mode,
+            "--redis-url",
+            redis_url,
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--resumes",
+            str(RESUMES),
+        ]
     command += ["--mode", "enforce", "--config", str(CONFIG)]
     if mode == "redis":
         if redis_url is None:
@@ -279,7 +302,7 @@ def measure(settings: Settings, mode: str, round_: int, redis: RedisServer | Non
     port = free_port()
     redis_url = settings.redis_url or (redis.url if redis else None)
     command = server_command(mode, port, redis_url, settings.decision_log)
-    if redis is not None and mode == "redis":
+    if redis is not None and mode in REDIS_MODES:
         redis.command("FLUSHALL")
     with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
         log = Path(tmp) / "server.log"
@@ -288,8 +311,8 @@ def measure(settings: Settings, mode: str, round_: int, redis: RedisServer | Non
             output = run_wrk(settings, url, settings.seconds)
         result = parse_wrk(output, mode, round_)
         result.server_problems = server_problems(log)
-    if redis is not None and mode == "redis" and redis.command("DBSIZE") in {"0", ""}:
-        result.server_problems.append("Redis holds no keys: the guard never wrote its state")
+    if redis is not None and mode in REDIS_MODES and redis.command("DBSIZE") in {"0", ""}:
+        result.server_problems.append(f"Redis holds no keys: {mode} never wrote its state")
     return result
 
 
@@ -311,6 +334,38 @@ def server_problems(log: Path) -> list[str]:
         return []
     found = collections.Counter(m.group(0)[:160] for m in _GUARD_TROUBLE.finditer(text))
     return [f"server logged {n}x: {line}" for line, n in found.most_common(3)]
+
+
+def check_peer_live(peer: str, redis_url: str) -> None:
+    """A peer with a tiny limit must refuse (429) within six requests: otherwise it would be
+    measured doing nothing."""
+    port = free_port()
+    command = [
+        sys.executable,
+        str(PEER_SERVER),
+        "--peer",
+        peer,
+        "--redis-url",
+        redis_url,
+        "--limit",
+        "3/minute",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+    ]
+    with (
+        tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp,
+        demo_server(command, port, Path(tmp) / "peer.log") as url,
+    ):
+        for _ in range(6):
+            try:
+                urllib.request.urlopen(f"{url}/jobs", timeout=5).close()  # noqa: S310
+            except urllib.error.HTTPError as exc:
+                if exc.code == 429:
+                    return
+                raise BenchError(f"{peer} answered {exc.code} in its liveness check") from exc
+    raise BenchError(f"{peer} with a limit of 3/minute served 6 requests: it is not live")
 
 
 def rounds_order(modes: Sequence[str], round_: int) -> list[str]:
@@ -487,7 +542,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=8, help="wrk duration per run (8)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument(
-        "--modes", default=",".join(MODES), help="comma-separated, of off,facts,memory,redis (all)"
+        "--modes",
+        default=",".join(MODES[:4]),
+        help="comma-separated, of off,facts,memory,redis (the default) and peers slowapi,limits",
     )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
@@ -546,6 +603,11 @@ def preflight(args: argparse.Namespace) -> Settings:
             print(f"skipping redis mode: {reason}", file=sys.stderr)
             settings.skipped["redis"] = reason
             settings.modes.remove("redis")
+    for peer in [mode for mode in settings.modes if mode in PEERS]:
+        if importlib.util.find_spec(peer) is None:
+            print(f"skipping {peer} mode: pip install {peer}", file=sys.stderr)
+            settings.skipped[peer] = f"{peer} is not installed"
+            settings.modes.remove(peer)
     if not settings.modes:
         raise BenchError("no mode left to run")
     return settings
@@ -615,8 +677,10 @@ def run(args: argparse.Namespace) -> int:
     settings = preflight(args)
     with contextlib.ExitStack() as stack:
         redis: RedisServer | None = None
-        if "redis" in settings.modes and settings.redis_url is None:
+        if set(REDIS_MODES) & set(settings.modes) and settings.redis_url is None:
             redis = stack.enter_context(RedisServer())
+        for peer in [mode for mode in settings.modes if mode in PEERS]:
+            check_peer_live(peer, settings.redis_url or (redis.url if redis else ""))
         machine = machine_info(settings, redis)
         runs = benchmark(settings, redis)
         rows = summarize(runs, settings.modes)
