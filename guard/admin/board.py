@@ -10,21 +10,17 @@ process sees itself alone.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import secrets
-import time
 from typing import Any, Self
 
 from guard.admin.activity import Activity
+from guard.admin.beside import Beside
 from guard.store.base import Store, ValueGet, ValuePut, actor_key
 
 SLOTS = 16
 PUBLISH_SECONDS = 5.0
 FRESH_SECONDS = 30.0
-
-logger = logging.getLogger("guard")
 
 
 class Snapshot:
@@ -64,24 +60,11 @@ class Board:
         self.keys = [actor_key(prefix, "admin", "board", str(slot)) for slot in range(SLOTS)]
         self.worker = secrets.token_hex(6)
         self.slot: int | None = None
-        self._published = -PUBLISH_SECONDS
-        self._task: asyncio.Task[None] | None = None
+        self._beside = Beside(PUBLISH_SECONDS, self.publish, "publish dashboard activity")
 
     def publish_soon(self, now: float) -> None:
         """Publish beside the current request if the last is :data:`PUBLISH_SECONDS` old."""
-        wall = time.monotonic()
-        if self._task is not None or wall - self._published < PUBLISH_SECONDS:
-            return
-        self._published = wall
-        self._task = asyncio.get_running_loop().create_task(self._publish(now))
-
-    async def _publish(self, now: float) -> None:
-        try:
-            await self.publish(now)
-        except Exception as exc:  # the store is down, say: the next request tries again
-            logger.debug("guard: could not publish dashboard activity: %s", exc)
-        finally:
-            self._task = None
+        self._beside.soon(now)
 
     async def publish(self, now: float) -> None:
         """Write this worker's snapshot to its slot (claiming one first if need be)."""
@@ -119,9 +102,7 @@ class Board:
 
     async def stop(self) -> None:
         """Drop a publish under way."""
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
+        await self._beside.stop()
 
 
 def _fresh(data: dict[str, Any], now: float) -> bool:

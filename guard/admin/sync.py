@@ -14,14 +14,12 @@ event loop that serves.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import secrets
-import time
 from typing import Any
 
+from guard.admin.beside import Beside
 from guard.admin.document import PolicyRecord, apply_document, merged, read_policy
 from guard.errors import ConfigError
 from guard.observe.metrics import Metrics
@@ -57,8 +55,7 @@ class PolicySync:
         self.key = actor_key(prefix, "admin", "policy", "live")
         self.applied = ""
         self.version = 0
-        self._task: asyncio.Task[None] | None = None
-        self._looked = -POLL_SECONDS
+        self._beside = Beside(POLL_SECONDS, self.pull, "look for policy changes")
 
     async def change(self, change: Any, by: str, now: float) -> dict[str, Any]:
         """Validate ``change`` (a partial document), apply it here, and store it for the
@@ -124,25 +121,8 @@ class PolicySync:
     def refresh_soon(self, now: float) -> None:
         """Look for a change beside the current request, if the last look is
         :data:`POLL_SECONDS` old (wall time) and none is under way."""
-        wall = time.monotonic()
-        if self._task is not None or wall - self._looked < POLL_SECONDS:
-            return
-        self._looked = wall
-        self._task = asyncio.get_running_loop().create_task(self._refresh(now))
-
-    async def _refresh(self, now: float) -> None:
-        try:
-            await self.pull(now)
-        except Exception as exc:  # the store is down, say: the next request tries again
-            logger.debug("guard: could not look for policy changes: %s", exc)
-        finally:
-            self._task = None
+        self._beside.soon(now)
 
     async def stop(self) -> None:
         """Stop a look under way."""
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            if task.get_loop() is asyncio.get_running_loop():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await self._beside.stop()

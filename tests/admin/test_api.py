@@ -11,11 +11,10 @@ import secrets
 import pytest
 
 from guard.admin.sync import POLL_SECONDS
-from guard.demo.app import create_demo_app
-from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.testing import ManualClock, call_asgi, chrome_headers
-from tests.conftest import SECRET, GuardedFactory
+from tests.admin.workers import worker
+from tests.conftest import GuardedFactory
 
 pytestmark = pytest.mark.anyio
 TOKEN = "admin-token-0123456789"
@@ -160,20 +159,6 @@ async def test_every_change_is_audit_logged(
     assert (entry["before"]["mode"], entry["after"]["mode"]) == ("enforce", "shadow")
 
 
-def worker(redis_url: str, prefix: str, clock: ManualClock) -> GuardMiddleware:
-    """One worker of a site whose guards share ``redis_url`` under ``prefix``."""
-    config = demo_config(
-        {
-            "secret": SECRET,
-            "admin_token": TOKEN,
-            "store": f"{redis_url}?timeout=1",
-            "key_prefix": prefix,
-            "model": "off",
-        }
-    )
-    return GuardMiddleware(create_demo_app(200), config, clock=clock)
-
-
 async def test_a_change_on_one_worker_reaches_another_through_redis(
     redis_url: str, clock: ManualClock
 ) -> None:
@@ -181,7 +166,7 @@ async def test_a_change_on_one_worker_reaches_another_through_redis(
     its next requests are judged by it within half a second, and a third worker started
     later takes it on its first request."""
     prefix = f"policy{secrets.token_hex(4)}"
-    first, second = worker(redis_url, prefix, clock), worker(redis_url, prefix, clock)
+    first, second = worker(redis_url, prefix, clock, TOKEN), worker(redis_url, prefix, clock, TOKEN)
     try:
         assert (await call_asgi(second, "/resume/100001", headers=SCRIPT)).status == 403
         assert (await put(first, {"mode": "shadow"}))[0] == 200
@@ -196,7 +181,7 @@ async def test_a_change_on_one_worker_reaches_another_through_redis(
             await asyncio.sleep(0.01)
         assert second.guard.policy.thresholds.gray == 0.5
         assert second.guard.sync.version == 2
-        third = worker(redis_url, prefix, clock)
+        third = worker(redis_url, prefix, clock, TOKEN)
         await call_asgi(third, "/jobs", headers=chrome_headers())
         for _ in range(100):
             if third.guard.sync.version == 2:

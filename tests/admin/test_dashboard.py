@@ -9,11 +9,10 @@ import secrets
 import pytest
 
 from guard.admin.dashboard import SESSION_SECONDS
-from guard.demo.app import create_demo_app
-from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.testing import ManualClock, Reply, call_asgi, chrome_headers
-from tests.conftest import SECRET, GuardedFactory
+from tests.admin.workers import worker
+from tests.conftest import GuardedFactory
 
 pytestmark = pytest.mark.anyio
 TOKEN = "dashboard-token-0123456789"
@@ -97,27 +96,13 @@ async def test_addresses_are_hashed_when_the_log_hashes_them(guarded: GuardedFac
     assert "203.0.113.9" not in text
 
 
-def worker(redis_url: str, prefix: str, clock: ManualClock) -> GuardMiddleware:
-    """One worker of a site whose guards share ``redis_url`` under ``prefix``."""
-    config = demo_config(
-        {
-            "secret": SECRET,
-            "admin_token": TOKEN,
-            "store": f"{redis_url}?timeout=1",
-            "key_prefix": prefix,
-            "model": "off",
-        }
-    )
-    return GuardMiddleware(create_demo_app(200), config, clock=clock)
-
-
 async def test_the_dashboard_shows_every_worker_on_redis(
     redis_url: str, clock: ManualClock
 ) -> None:
     """Two workers on one Redis: what the first judged is on the second's dashboard, which
     counts both workers."""
     prefix = f"board{secrets.token_hex(4)}"
-    first, second = worker(redis_url, prefix, clock), worker(redis_url, prefix, clock)
+    first, second = worker(redis_url, prefix, clock, TOKEN), worker(redis_url, prefix, clock, TOKEN)
     try:
         await traffic(first, ip="203.0.113.77")
         await first.guard.board.publish(clock())

@@ -4,11 +4,9 @@ people browsing normally never meet it."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,12 +15,9 @@ from guard.testing import ManualClock, live_server
 from tests.conftest import GuardedFactory, expose
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # pragma: no cover - CI installs it; see .ci/run
-    sync_playwright = None  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 def person(browser: Browser) -> Page:
@@ -34,21 +29,6 @@ def person(browser: Browser) -> Page:
         f"Chrome/{major}.0.0.0 Safari/537.36"
     )
     return browser.new_page(user_agent=agent)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless (CI installs it and Playwright; locally they may be missing)."""
-    if sync_playwright is None or not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium and playwright (see .ci/run)")
-        pytest.skip("needs Debian's chromium and the playwright package")
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 def test_a_challenged_browser_solves_it_and_reaches_the_resume(
