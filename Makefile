@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-peers bench-hot-path bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test bench bench-peers bench-scale bench-hot-path bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -13,6 +13,10 @@ bench-peers:  ## the guard beside slowapi and limits (Redis storage) on the same
 	scripts/bootstrap dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/python benchmarks/overhead.py --modes off,memory,redis,slowapi,limits --output benchmarks/results/peers.json
+
+bench-scale:  ## what the guard costs its Redis at 10k, 100k and 1M clients, and what a site would need
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/scale.py
 
 bench-hot-path:  ## the guard's own cost a request, in process (memory and Redis stores)
 	scripts/bootstrap dev

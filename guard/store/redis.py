@@ -145,6 +145,12 @@ def _slot(op: Op) -> int:
     return key_slot(op.key.encode())
 
 
+CLUSTER_CONNECTIONS = 256
+"""Connections the cluster client may open to each node. A request sends one script call
+per hash slot it touches, all at once, and held writes go beside them: with 16 requests in
+flight a node saw more than 64 calls out at once (redis-py then raises rather than waits,
+and the guard fails open), so the pool is sized well above that."""
+
 class RedisStore(Store):
     """Keeps state in Redis or Redis Cluster.
 
@@ -180,7 +186,8 @@ class RedisStore(Store):
     def from_url(cls, url: str) -> RedisStore:
         """``redis://``, ``rediss://`` or ``redis+cluster://host:port``, with options
         ``timeout`` (seconds a call may take, 0.05), ``connect_timeout`` (0.25),
-        ``max_connections`` (the cluster client's pool), ``ssl_ca_certs`` (``rediss://``: a
+        ``max_connections`` (the cluster client's pool for each node,
+        :data:`CLUSTER_CONNECTIONS`), ``ssl_ca_certs`` (``rediss://``: a
         CA file to verify the server with, instead of the system's) and
         ``hold_writes`` (seconds, default 0: see :meth:`write_later`).
         """
@@ -189,7 +196,7 @@ class RedisStore(Store):
         try:
             timeout = float(query.pop("timeout", DEFAULT_TIMEOUT))
             connect = float(query.pop("connect_timeout", DEFAULT_CONNECT_TIMEOUT))
-            max_connections = int(query.pop("max_connections", "64"))
+            max_connections = int(query.pop("max_connections", str(CLUSTER_CONNECTIONS)))
             hold = float(query.pop("hold_writes", HOLD_WRITES))
             ca_file = query.pop("ssl_ca_certs", None)
         except ValueError:
