@@ -151,6 +151,7 @@ per hash slot it touches, all at once, and held writes go beside them: with 16 r
 flight a node saw more than 64 calls out at once (redis-py then raises rather than waits,
 and the guard fails open), so the pool is sized well above that."""
 
+
 class RedisStore(Store):
     """Keeps state in Redis or Redis Cluster.
 
