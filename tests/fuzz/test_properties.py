@@ -1,0 +1,260 @@
+"""Property tests (hypothesis): whatever a client sends, and whatever a log or config holds,
+nothing escapes the guard and its answers stay well-formed. Examples are derandomized, so a
+run is the same every time; ``GUARD_FUZZ_EXAMPLES`` runs more of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.exceptions import InvalidResponse
+
+from guard.config import GuardConfig
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
+from guard.errors import ConfigError, ModelError
+from guard.facts.client import ClientAddressResolver
+from guard.learn.accesslog import ReadStats, read_combined
+from guard.middleware import GuardMiddleware
+from guard.model.runtime import model_from_dict
+from guard.policy import Verdict
+from guard.replay.jsonlog import read_json_log
+from guard.signing import Signer
+from guard.store.resp import PythonReader
+from guard.testing import ManualClock, call_asgi
+from guard.types import Action, Receive, Scope, Send
+
+EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "120"))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+HEADER_NAMES = st.sampled_from(
+    [
+        b"user-agent",
+        b"accept",
+        b"accept-language",
+        b"cookie",
+        b"x-forwarded-for",
+        b"forwarded",
+        b"referer",
+        b"sec-fetch-site",
+        b"sec-ch-ua",
+        b"host",
+        b"sec-fetch-dest",
+        b"authorization",
+    ]
+) | st.binary(min_size=0, max_size=40)
+HEADERS = st.lists(st.tuples(HEADER_NAMES, st.binary(max_size=2000)), max_size=12)
+PATHS = st.sampled_from(
+    ["/", "/resume/100001", "/resumes", "/api/resumes/100002", "/jobs"]
+) | st.text(max_size=300).map(lambda text: "/" + text)
+CLIENTS = st.none() | st.tuples(
+    st.sampled_from(["127.0.0.1", "198.51.100.7", "::1", "not-an-ip", ""]), st.integers(0, 65535)
+)
+
+APP = GuardMiddleware(
+    create_demo_app(200),
+    demo_config({"secret": "f" * 32, "trusted_proxies": ["127.0.0.1/32"]}),
+    clock=ManualClock(),
+)
+
+
+@FUZZ
+@given(
+    headers=HEADERS,
+    path=PATHS,
+    method=st.sampled_from(["GET", "POST", "HEAD", "PATCH"]),
+    client=CLIENTS,
+)
+def test_no_request_turns_into_a_server_error(
+    headers: list[tuple[bytes, bytes]], path: str, method: str, client: tuple[str, int] | None
+) -> None:
+    """Any header bytes, path, method and peer: never a 5xx from the guard, and the verdict
+    the app sees is well-formed."""
+    seen: list[object] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope.get("guard"))
+        await APP.app(scope, receive, send)
+
+    guarded = GuardMiddleware(app, guard=APP.guard)
+    reply = asyncio.run(call_asgi(guarded, path, method=method, headers=headers, client=client))
+    assert reply.status < 500
+    for verdict in seen:
+        assert isinstance(verdict, Verdict)
+        assert isinstance(verdict.action, Action)
+        assert 0.0 <= verdict.score <= 1.0
+        assert all(isinstance(reason, str) and reason for reason in verdict.reasons)
+
+
+@FUZZ
+@given(forwarded=st.text(max_size=300), peer=st.sampled_from(["127.0.0.1", "203.0.113.9"]))
+def test_forwarding_headers_are_believed_only_from_proxies(forwarded: str, peer: str) -> None:
+    """From an untrusted peer any X-Forwarded-For is ignored; from the proxy the answer is
+    an address or None, never an exception."""
+    resolver = ClientAddressResolver([ipaddress.ip_network("127.0.0.1/32")])
+    found = resolver.resolve(peer, {"x-forwarded-for": forwarded})
+    if peer == "203.0.113.9":
+        assert found == ipaddress.ip_address(peer)
+    else:
+        assert found is None or isinstance(found, ipaddress.IPv4Address | ipaddress.IPv6Address)
+
+
+@FUZZ
+@given(lines=st.lists(st.text(max_size=400), max_size=20))
+def test_log_readers_count_every_line_and_never_raise(lines: list[str]) -> None:
+    """Combined, common and JSON log readers take any text: each line is an event or
+    counted as malformed."""
+    for reader in (read_combined, read_json_log):
+        stats = ReadStats()
+        events = list(reader(lines, stats=stats))
+        assert stats.lines == len(lines)
+        assert len(events) == stats.events
+        assert stats.events + stats.malformed <= len(lines)
+
+
+@FUZZ
+@given(value=st.text(max_size=300), purpose=st.sampled_from(["clearance", "token", "admin"]))
+def test_forged_signed_values_are_refused_quietly(value: str, purpose: str) -> None:
+    """Arbitrary cookie and token text opens to nothing and verifies false, without raising."""
+    signer = Signer(b"k" * 32, max_age=3600)
+    assert signer.open(value, purpose=purpose) is None
+    assert signer.verify(value, 1_800_000_000.0) is False
+
+
+SETTINGS = st.dictionaries(
+    st.sampled_from(
+        [
+            "mode",
+            "thresholds",
+            "weights",
+            "shadow",
+            "routes",
+            "trusted_proxies",
+            "store",
+            "secret",
+            "challenge_difficulty",
+            "utc_offset_hours",
+            "model",
+        ]
+    ),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=True)
+        | st.text(max_size=30),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=4,
+)
+
+
+@FUZZ
+@given(data=SETTINGS)
+def test_bad_config_is_a_config_error(data: dict[str, object]) -> None:
+    """Any mapping of values for known settings is a config or a ConfigError: nothing else."""
+    with contextlib.suppress(ConfigError):
+        GuardConfig.from_mapping(data)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_app() -> object:
+    """Close the shared guard's store at the end."""
+    yield
+    asyncio.run(APP.guard.aclose())
+
+
+REPLIES = st.recursive(
+    st.binary(max_size=50) | st.integers(-(2**63), 2**63 - 1) | st.none(),
+    lambda inner: st.lists(inner, max_size=5),
+    max_leaves=12,
+)
+
+
+def resp(reply: object) -> bytes:
+    """``reply`` in RESP2, as Redis writes it."""
+    if reply is None:
+        return b"$-1\r\n"
+    if isinstance(reply, bytes):
+        return b"$%d\r\n%s\r\n" % (len(reply), reply)
+    if isinstance(reply, int):
+        return b":%d\r\n" % reply
+    assert isinstance(reply, list)
+    return b"*%d\r\n" % len(reply) + b"".join(resp(item) for item in reply)
+
+
+@FUZZ
+@given(replies=st.lists(REPLIES, min_size=1, max_size=5), cuts=st.lists(st.integers(1, 40)))
+def test_the_fallback_resp_parser_reads_replies_however_they_arrive(
+    replies: list[object], cuts: list[int]
+) -> None:
+    """Replies cut into any chunks come back whole and in order from the pure-Python parser
+    (the one used when hiredis is missing)."""
+    data = b"".join(resp(reply) for reply in replies)
+    reader = PythonReader()
+    got: list[object] = []
+    pos = 0
+    for size in [*cuts, len(data)]:
+        reader.feed(data[pos : pos + size])
+        pos += size
+        while (reply := reader.gets()) is not False:
+            got.append(reply)
+    assert got == replies
+
+
+@FUZZ
+@given(data=st.binary(max_size=200))
+def test_the_fallback_resp_parser_refuses_garbage_cleanly(data: bytes) -> None:
+    """Bytes that are not RESP give a protocol error (or wait for more), nothing else."""
+    reader = PythonReader()
+    reader.feed(data)
+    with contextlib.suppress(InvalidResponse, ValueError):
+        for _ in range(50):
+            if reader.gets() is False:
+                break
+
+
+MODEL_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "format",
+                    "version",
+                    "features",
+                    "estimator",
+                    "calibration",
+                    "thresholds",
+                    "trees",
+                    "kind",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(document=MODEL_DOCUMENTS)
+def test_a_corrupt_model_document_is_a_model_error(document: object) -> None:
+    """Any JSON-shaped document is a model or a ModelError, never another exception."""
+    with contextlib.suppress(ModelError):
+        model_from_dict(document)
