@@ -208,7 +208,7 @@ class Guard:
             results = await self._execute([op for plan in plans for op in plan], facts.now)
         except StorageError as exc:
             return self._store_down(facts, plans, exc)
-        report.degraded = self.store.degraded
+        report.degraded = self._degraded
         try:
             self._judge(facts, plans, results, report)
         except Exception:
@@ -220,8 +220,8 @@ class Guard:
         return Decision(facts, verdict, report)
 
     async def _execute(self, ops: list[Op], now: float) -> Sequence[Result]:
-        """The store call a decision waits for, timed and counted (and whether it had to
-        fall back to the local store)."""
+        """The store call a decision waits for, timed and counted; afterwards
+        ``self._degraded`` says whether it had to fall back to the local store."""
         began = time.perf_counter()
         try:
             return await self.store.execute(ops, now)

@@ -48,7 +48,6 @@ class Activity:
                 del self.minutes[old]
         counts[verdict.action.label] += 1
         self.scores[min(int(verdict.score * SCORE_BINS), SCORE_BINS - 1)] += 1
-        client = f"{self.address(facts.actors['ip'])} {facts.user_agent[:80]}"
         if verdict.action is not Action.ALLOW or verdict.reasons:
             self.recent.append(
                 {
@@ -59,14 +58,17 @@ class Activity:
                     "reasons": list(verdict.reasons[:3]),
                     "incident": verdict.incident,
                     "path": facts.path[:120],
-                    "client": client,
+                    "client": self._client(facts),
                 }
             )
         if facts.route.route_class.sensitive and 200 <= status < 300 and not verdict.refuses:
-            self.records[client] += 1
+            self.records[self._client(facts)] += 1
             if len(self.records) > TRACKED:
                 for name, _ in self.records.most_common()[TRACKED // 2 :]:
                     del self.records[name]
+
+    def _client(self, facts: Facts) -> str:
+        return f"{self.address(facts.actors['ip'])} {facts.user_agent[:80]}"
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy, for the other workers' dashboards."""

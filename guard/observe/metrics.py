@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -86,11 +87,18 @@ class Metrics:
             for action in Action
             for enforced in (True, False)
         }
+        self._children: dict[tuple[Action, bool, str], Any] = {}
 
     def decided(self, verdict: Verdict) -> None:
         """Count one decision and its score."""
         family = verdict.reasons[0].partition(":")[0] if verdict.reasons else "none"
-        self.decisions.labels(self._labels[verdict.action, verdict.enforced], family).inc()
+        key = (verdict.action, verdict.enforced, family)
+        child = self._children.get(key)
+        if child is None:  # labels() takes a lock and builds a key: once per combination
+            child = self._children[key] = self.decisions.labels(
+                self._labels[verdict.action, verdict.enforced], family
+            )
+        child.inc()
         self.score.observe(verdict.score)
 
     def challenge(self, outcome: str) -> None:

@@ -21,7 +21,7 @@ from guard.signals.headers import HeaderSignal
 
 LOG_BLIND: Mapping[str, str] = {
     "request headers": "Accept-*, fetch metadata and client hints are not logged",
-    "cookies": "the guard's cookie is not logged (judged as in shadow mode: kept)",
+    "cookies": "the guard's cookie is not logged; judged as in shadow mode, where it is kept",
     "records shown": "a log holds no response bodies, so no listing showed anything",
     "challenges": "a logged client cannot answer one; its later requests are judged as they came",
 }

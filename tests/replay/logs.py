@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from guard.learn.accesslog import format_combined
+from guard.learn.events import Event
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -21,8 +22,10 @@ def line(
     referer: str = "-",
 ) -> str:
     """One combined-format line: ``ip`` asked for ``path`` at ``START + t``."""
-    stamp = datetime.fromtimestamp(START + t, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    return f'{ip} - - [{stamp}] "GET {path} HTTP/1.1" {status} 512 "{referer}" "{agent}"\n'
+    target, _, query = path.partition("?")
+    headers = (("user-agent", agent),) + ((("referer", referer),) if referer != "-" else ())
+    event = Event(START + t, ip, "GET", target, query, headers, status, "", "", False)
+    return format_combined(event) + "\n"
 
 
 def person(ip: str, t: float, records: range) -> list[str]:
