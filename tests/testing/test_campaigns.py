@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import subprocess
+import sys
 
 import pytest
 
 from guard.challenge.work import solves
 from guard.demo.app import create_demo_app
 from guard.testing import live_server
-from guard.testing.campaigns import CampaignSpec, campaign_address, run_campaign, solve_challenge
+from guard.testing.campaigns import (
+    CampaignSpec,
+    campaign_address,
+    run_campaign,
+    solve_challenge,
+    solver,
+)
 from tests.conftest import GuardedFactory, expose
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +56,14 @@ def test_native_solver_finds_what_the_guard_accepts() -> None:
     counter, cpu = solve_challenge("c2|token-for-a-test", 10)
     assert solves("c2|token-for-a-test", counter, 10)
     assert cpu >= 0.0
+
+
+def test_native_solver_runs_alone_on_the_standard_library() -> None:
+    """The solver's file runs as a script with no site-packages (as the load tests run it,
+    apart from their event loop) and prints the counter it finds in-process."""
+    command = [sys.executable, "-I", "-S", str(solver.__file__), "c2|token-for-a-test", "10"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    assert int(done.stdout) == solve_challenge("c2|token-for-a-test", 10)[0]
 
 
 def test_solving_campaign_is_served_records(guarded: GuardedFactory) -> None:

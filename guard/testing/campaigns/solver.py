@@ -10,6 +10,7 @@ its qualified name, so those processes can unpickle it.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 
 
@@ -29,3 +30,7 @@ def solve_challenge(token: str, difficulty: int) -> tuple[int, float]:
         ):
             return counter, time.process_time() - start
         counter += 1
+
+
+if __name__ == "__main__":
+    print(solve_challenge(sys.argv[1], int(sys.argv[2]))[0])

@@ -38,9 +38,8 @@ def read_answer(status: int, body: str) -> Answer:
     return "ok"
 
 
-def solve_challenge(page: str) -> tuple[str, int]:
-    """The token of a challenge page and a counter that solves it, found as its script does:
-    the first counter whose SHA-256 of ``token:counter`` starts with the page's zero bits.
+def challenge_of(page: str) -> tuple[str, int]:
+    """A challenge page's token and difficulty (the leading zero bits a solution needs).
 
     Raises:
         ValueError: the page has no token or difficulty.
@@ -48,7 +47,17 @@ def solve_challenge(page: str) -> tuple[str, int]:
     token, bits = _TOKEN.search(page), _BITS.search(page)
     if token is None or bits is None:
         raise ValueError("not a challenge page")
-    text, need = html.unescape(token.group(1)), int(bits.group(1))
+    return html.unescape(token.group(1)), int(bits.group(1))
+
+
+def solve_challenge(page: str) -> tuple[str, int]:
+    """The token of a challenge page and a counter that solves it, found as its script does:
+    the first counter whose SHA-256 of ``token:counter`` starts with the page's zero bits.
+
+    Raises:
+        ValueError: the page has no token or difficulty.
+    """
+    text, need = challenge_of(page)
     limit = 1 << (256 - need)  # a digest below this has `need` leading zero bits
     counter = 0
     while int.from_bytes(hashlib.sha256(f"{text}:{counter}".encode()).digest()) >= limit:
