@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-peers bench-scale bench-hot-path bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test bench bench-peers bench-scale bench-hot-path bench-adversarial bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -21,6 +21,10 @@ bench-scale:  ## what the guard costs its Redis at 10k, 100k and 1M clients, and
 bench-hot-path:  ## the guard's own cost a request, in process (memory and Redis stores)
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/hot_path.py
+
+bench-adversarial:  ## the worst a request an attacker's 8-16 KiB headers, paths and cookies can cost
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/adversarial.py
 
 bench-model:  ## cost of scoring one request with the behaviour model (features + model)
 	scripts/bootstrap dev

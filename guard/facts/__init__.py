@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import cookie_parser
-
 from guard.config import GuardConfig
 from guard.facts.agent import Agent, classify_agent
 from guard.facts.client import (
@@ -18,6 +16,7 @@ from guard.facts.client import (
     network_of,
     parse_ip,
 )
+from guard.facts.cookies import parse_cookies
 from guard.facts.fingerprint import default_identity, hash_identity, header_fingerprint
 from guard.facts.routes import RouteMatch, RouteMatcher
 from guard.policy import Policy
@@ -28,7 +27,8 @@ IdentityExtractor = Callable[[Mapping[str, str], Mapping[str, str]], str | None]
 """(headers, cookies) -> a raw identity such as a session id or API key, or None."""
 
 MAX_HEADER_VALUE = 8192
-"""Longer header values are cut: nothing the guard reads needs more, and it bounds the work."""
+"""Longer header values are cut (Cookie headers sent on several lines are joined, then cut):
+nothing the guard reads needs more, and it bounds the work."""
 
 _LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
 
@@ -101,7 +101,7 @@ class FactExtractor:
     def extract(self, scope: Scope, now: float) -> Facts:
         """Read the facts of an HTTP scope; never raises on malformed headers."""
         names, headers = _decode_headers(scope.get("headers") or ())
-        cookies = cookie_parser(headers["cookie"]) if "cookie" in headers else {}
+        cookies = parse_cookies(headers["cookie"]) if "cookie" in headers else {}
         peer = scope.get("client")
         address = self._address(peer[0] if peer else None, headers)
         user_agent = headers.get("user-agent", "")
@@ -245,8 +245,8 @@ def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]
         names.append(name)
         if name not in headers:
             headers[name] = text
-        elif name == "cookie":
-            headers[name] = f"{headers[name]}; {text}"
+        elif name == "cookie" and len(headers[name]) < MAX_HEADER_VALUE:
+            headers[name] = f"{headers[name]}; {text}"[:MAX_HEADER_VALUE]
     return tuple(names), headers
 
 

@@ -175,6 +175,15 @@ def test_duplicate_cookie_headers_are_joined() -> None:
     assert facts.header_names.count("cookie") == 2
 
 
+def test_joined_cookie_headers_are_cut_like_one() -> None:
+    """Many Cookie headers join into one value no longer than any single header may be,
+    so splitting a huge cookie over lines does not get past the cut."""
+    line = b"; ".join(b"c%d=%s" % (i, b"v" * 20) for i in range(300))
+    facts = make_extractor().extract(make_scope([(b"cookie", line)] * 50), NOW)
+    assert len(facts.headers["cookie"]) == MAX_HEADER_VALUE
+    assert facts.cookies["c0"] == "v" * 20
+
+
 def test_tracked_only_for_valid_cookie_from_same_signer() -> None:
     """The tracked flag needs a guard cookie issued by this signer and not yet expired."""
     extractor = make_extractor()
