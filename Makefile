@@ -1,9 +1,16 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test bench bench-peers bench-scale bench-hot-path bench-adversarial bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test lock audit bench bench-peers bench-scale bench-hot-path bench-adversarial bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
 	scripts/test
+lock:  ## pin every dev dependency with its hashes in requirements/dev.lock (what CI installs)
+	scripts/bootstrap dev
+	.venv/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements/dev.lock pyproject.toml
+audit:  ## known vulnerabilities in what requirements/dev.lock pins (pip-audit)
+	scripts/bootstrap dev
+	scripts/audit
 bench:  ## overhead benchmark: the guard (memory and Redis stores) against the bare demo
 	scripts/bootstrap dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
