@@ -132,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_command.run_replay(args)
         if args.command == "policy":
             return policy_command.run_policy(args)
+        if args.command == "forget":
+            return policy_command.run_forget(args)
         if args.command == "report":
             return report_command.run_report(args)
         if args.command == "update-bots":

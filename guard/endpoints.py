@@ -1,5 +1,5 @@
 """The guard's own routes under ``/guard/``: the challenge's answer, and admin endpoints
-(metrics, the live policy's API, the dashboard).
+(metrics, the live policy's API, erasure, the dashboard).
 
 Admin endpoints need ``admin_token`` (sent as ``Authorization: Bearer <token>``, compared in
 constant time); without a configured token they do not exist and their paths go to the app.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from guard.admin.api import POLICY_PATH, policy_response
 from guard.admin.dashboard import DASHBOARD_PATH, dashboard_response
+from guard.admin.erasure import FORGET_PATH, forget_response
 from guard.challenge import VERIFY_PATH
 from guard.engine import Guard
 from guard.i18n import negotiate_language
@@ -17,7 +18,7 @@ from guard.observe.metrics import METRICS_PATH, metrics_response
 from guard.types import Receive, Scope, Send
 
 PREFIX = "/guard/"
-_ADMIN_PATHS = frozenset({METRICS_PATH, POLICY_PATH, DASHBOARD_PATH})
+_ADMIN_PATHS = frozenset({METRICS_PATH, POLICY_PATH, DASHBOARD_PATH, FORGET_PATH})
 
 
 class Endpoints:
@@ -42,10 +43,12 @@ class Endpoints:
             return
         token = guard.config.admin_token or ""
         path = scope.get("path")
-        if path in {POLICY_PATH, DASHBOARD_PATH}:
+        if path in {POLICY_PATH, DASHBOARD_PATH, FORGET_PATH}:
             facts = guard.facts.extract(scope, guard.clock())
             if path == POLICY_PATH:
                 response = await policy_response(guard.sync, token, facts, scope, receive)
+            elif path == FORGET_PATH:
+                response = await forget_response(guard, facts, scope, receive)
             else:
                 response = await dashboard_response(guard, facts, scope, receive)
             await response(scope, receive, send)

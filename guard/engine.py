@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TypedDict, Unpack, cast
 
 from starlette.responses import Response
 
@@ -39,6 +39,7 @@ from guard.facts import FactExtractor, Facts, IdentityExtractor
 from guard.goodbots import DnsResolver, GoodBotVerifier, load_good_bots
 from guard.i18n import negotiate_language
 from guard.lists import AccessLists
+from guard.observe.addresses import AddressMode, address_shower
 from guard.observe.decision_log import DecisionLog
 from guard.observe.metrics import Metrics
 from guard.policy import Policy, Verdict
@@ -47,7 +48,7 @@ from guard.signals.campaign import CAMPAIGN
 from guard.signals.clearance import CLEARED, ClearanceSignal
 from guard.signals.discovery import DiscoverySignal
 from guard.signals.rate_limit import RATE_POLICIES
-from guard.signing import Signer, keyed_hash
+from guard.signing import Signer
 from guard.store import Store, store_for
 from guard.store.base import Op, Result
 from guard.types import Action, Clock, Scope
@@ -156,8 +157,8 @@ class Guard:
             DecisionLog(
                 config.decision_log,
                 config.log_allow_sample,
-                config.hash_ips_in_log,
-                self.signer.secret,
+                secret=self.signer.secret,
+                addresses=self.address_mode,
             )
             if config.decision_log
             else None
@@ -167,7 +168,7 @@ class Guard:
         self.reload = reload
         if reload is not None:
             reload.attach(self.policy, config, self.metrics)
-        self.activity = Activity(self._shown_address)
+        self.activity = Activity(address_shower(self.address_mode, self.signer.secret))
         self.board = Board(self.activity, self.store, config.key_prefix)
         self._tarpitted = 0
         self._degraded = False
@@ -397,9 +398,12 @@ class Guard:
         if ops:
             await self.store.write_later(ops, facts.now)
 
-    def _shown_address(self, ip: str) -> str:
-        """A client's address as the dashboard shows it: hashed when the log hashes it."""
-        return keyed_hash(ip, self.signer.secret) if self.config.hash_ips_in_log else ip
+    @property
+    def address_mode(self) -> AddressMode:
+        """How the log and the dashboard show addresses (``hash_ips_in_log`` is the older
+        spelling of ``hashed``)."""
+        mode = "hashed" if self.config.hash_ips_in_log else self.config.log_addresses
+        return cast(AddressMode, mode)
 
     async def aclose(self) -> None:
         """Close the store and the decision log."""

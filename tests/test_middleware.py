@@ -167,6 +167,9 @@ class DeadStore(Store):
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         raise StorageError("connection refused")
 
+    async def forget(self, key_start: str) -> int:
+        raise StorageError("connection refused")
+
 
 async def test_store_outage_fails_open_and_keeps_stateless_signals() -> None:
     """With the store down a person is served and an automation client is still refused."""

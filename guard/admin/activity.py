@@ -5,6 +5,11 @@ Each worker keeps its own, bounded: the last :data:`RECENT` flagged decisions, a
 per-minute counts, a score histogram since start, and the records served to at most
 :data:`TRACKED` clients (the lightest are dropped first). :func:`merge` adds the snapshots
 of several workers into one view of the site.
+
+What names a client (its address, as the log shows addresses, and user agent) is kept for
+:data:`RETAIN` seconds at most: decisions older than that are dropped, and records are
+counted by the hour, this hour and the last. :meth:`Activity.forget` drops one address at
+once (an erasure request).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ MINUTES = 60
 SCORE_BINS = 20
 TRACKED = 2000
 TOP = 15
+RETAIN = 3600.0
+"""Seconds a client's name stays in a decision here; record counts live two such periods."""
 
 
 class Activity:
@@ -37,9 +44,15 @@ class Activity:
         self.minutes: dict[int, Counter[str]] = {}
         self.scores = [0] * SCORE_BINS
         self.records: Counter[str] = Counter()
+        """Records served this hour, by client."""
+        self.earlier: Counter[str] = Counter()
+        """Records served the hour before."""
+        self._hour = 0
+        self._now = 0.0
 
     def observe(self, facts: Facts, verdict: Verdict, status: int) -> None:
         """Count one decided request and the status it got."""
+        self._age(facts.now)
         minute = int(facts.now // 60)
         counts = self.minutes.get(minute)
         if counts is None:
@@ -67,16 +80,41 @@ class Activity:
                 for name, _ in self.records.most_common()[TRACKED // 2 :]:
                     del self.records[name]
 
+    def forget(self, ip: str) -> int:
+        """Drop every decision and record count of the client address ``ip``; how many
+        entries went."""
+        start = f"{self.address(ip)} "
+        kept = [row for row in self.recent if not str(row["client"]).startswith(start)]
+        dropped = len(self.recent) - len(kept)
+        self.recent = deque(kept, maxlen=RECENT)
+        for counts in (self.records, self.earlier):
+            for name in [name for name in counts if name.startswith(start)]:
+                del counts[name]
+                dropped += 1
+        return dropped
+
+    def _age(self, now: float) -> None:
+        """Move to ``now``'s hour, dropping what is older than :data:`RETAIN`."""
+        self._now = max(self._now, now)
+        hour = int(now // RETAIN)
+        if hour > self._hour:
+            self.earlier = self.records if hour == self._hour + 1 else Counter()
+            self.records = Counter()
+            self._hour = hour
+        while self.recent and float(self.recent[0]["ts"]) < self._now - RETAIN:
+            self.recent.popleft()
+
     def _client(self, facts: Facts) -> str:
         return f"{self.address(facts.actors['ip'])} {facts.user_agent[:80]}"
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-ready copy, for the other workers' dashboards."""
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """A JSON-ready copy as of ``now``, for the other workers' dashboards."""
+        self._age(now)
         return {
             "recent": list(self.recent),
             "minutes": {str(m): dict(c) for m, c in self.minutes.items()},
             "scores": list(self.scores),
-            "records": dict(self.records.most_common(TOP * 4)),
+            "records": dict((self.earlier + self.records).most_common(TOP * 4)),
         }
 
 

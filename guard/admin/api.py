@@ -32,37 +32,37 @@ async def policy_response(
 ) -> Response:
     """The answer to one request for ``/guard/api/policy``."""
     if not authorized(scope, token):
-        return _error(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
+        return error_response(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
     if facts.method in {"GET", "HEAD"}:
         with contextlib.suppress(StorageError):  # the store is down: this worker's applies
             await sync.pull(facts.now)
         return JSONResponse(sync.describe(), headers={"Cache-Control": "no-store"})
     if facts.method != "PUT":
-        return _error(405, "use GET or PUT", {"Allow": "GET, HEAD, PUT"})
-    body = await _read_body(receive)
+        return error_response(405, "use GET or PUT", {"Allow": "GET, HEAD, PUT"})
+    body = await read_body(receive)
     if body is None:
-        return _error(413, f"the body is over {MAX_BODY} bytes")
+        return error_response(413, f"the body is over {MAX_BODY} bytes")
     try:
         change = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        return _error(400, "the body is not JSON")
+        return error_response(400, "the body is not JSON")
     try:
-        document = await sync.change(change, _who(facts), facts.now)
+        document = await sync.change(change, who(facts), facts.now)
     except ConfigError as exc:
-        return _error(400, str(exc))
+        return error_response(400, str(exc))
     except StorageError:
-        return _error(503, "the store is unavailable: nothing changed")
+        return error_response(503, "the store is unavailable: nothing changed")
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
-def _who(facts: Facts) -> str:
+def who(facts: Facts) -> str:
     """Who made a change: the operator's own name for it, if given, and the address."""
     operator = (facts.headers.get(_OPERATOR) or "").strip()[:64]
     address = str(facts.client_ip) if facts.client_ip is not None else "unknown"
     return f"{operator} ({address})" if operator else address
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
     """The request body, or None once it passes :data:`MAX_BODY`."""
     body = b""
     while True:
@@ -76,6 +76,6 @@ async def _read_body(receive: Receive) -> bytes | None:
             return body
 
 
-def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
     content: dict[str, Any] = {"error": reason}
     return JSONResponse(content, status, headers={"Cache-Control": "no-store", **(headers or {})})

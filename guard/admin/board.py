@@ -70,7 +70,7 @@ class Board:
         """Write this worker's snapshot to its slot (claiming one first if need be)."""
         if self.slot is None or not await self._still_mine(now):
             self.slot = await self._claim(now)
-        snapshot = self.activity.snapshot() | {"worker": self.worker, "at": now}
+        snapshot = self.activity.snapshot(now) | {"worker": self.worker, "at": now}
         await self.store.execute(
             [ValuePut(self.keys[self.slot], Snapshot(snapshot), FRESH_SECONDS)], now
         )
@@ -78,7 +78,7 @@ class Board:
     async def gather(self, now: float) -> dict[str, Any]:
         """Every fresh snapshot, this worker's as it is now among them, merged."""
         found = await self.store.execute([ValueGet(key, Snapshot) for key in self.keys], now)
-        mine = self.activity.snapshot() | {"worker": self.worker, "at": now}
+        mine = self.activity.snapshot(now) | {"worker": self.worker, "at": now}
         others = [
             s.data
             for s in found

@@ -1,4 +1,5 @@
-"""``guard policy show|set``: read or change a running guard's live policy over its API."""
+"""``guard policy show|set`` and ``guard forget``: a running guard's admin API from the
+command line (the live policy; erasing one person's state)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import urllib.request
 from typing import Any
 
 from guard.admin.api import POLICY_PATH
+from guard.admin.erasure import FORGET_PATH
 
 TIMEOUT = 10.0
 
 
 def add_parser(commands: Any) -> None:
-    """Register ``policy`` on the ``guard`` subcommand parser."""
+    """Register ``policy`` and ``forget`` on the ``guard`` subcommand parser."""
     policy = commands.add_parser(
         "policy",
         help="show or change a running guard's live policy (on every worker)",
@@ -32,9 +34,30 @@ def add_parser(commands: Any) -> None:
         "weights.no_cookies=0.3 (weights.NAME=none drops one), shadow=model,campaign "
         "(shadow= for none)",
     )
-    policy.add_argument("--url", required=True, help="the site, e.g. http://127.0.0.1:8000")
-    policy.add_argument("--token", help="the admin token (default: $GUARD_ADMIN_TOKEN)")
-    policy.add_argument("--operator", help="your name, for the audit log")
+    _add_site(policy)
+    forget = commands.add_parser(
+        "forget",
+        help="erase what a running guard holds about one person (an erasure request)",
+        description=f"Delete one person's state in a running guard through {FORGET_PATH}: "
+        "the keys of their address, of their profiles (address and user agent) and of their "
+        "identity. The token comes from --token or GUARD_ADMIN_TOKEN.",
+    )
+    forget.add_argument("--ip", help="the person's address")
+    forget.add_argument(
+        "--user-agent",
+        action="append",
+        default=[],
+        dest="user_agents",
+        help="a user agent they used (with --ip; repeat for several)",
+    )
+    forget.add_argument("--identity", help="their session id or API key, as the guard reads it")
+    _add_site(forget)
+
+
+def _add_site(parser: Any) -> None:
+    parser.add_argument("--url", required=True, help="the site, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--token", help="the admin token (default: $GUARD_ADMIN_TOKEN)")
+    parser.add_argument("--operator", help="your name, for the audit log")
 
 
 def parse_changes(items: list[str]) -> dict[str, Any]:
@@ -75,10 +98,6 @@ def _value(text: str) -> Any:
 
 def run_policy(args: argparse.Namespace) -> int:
     """Show the policy, or send the change; print the policy the guard answers with."""
-    token = args.token or os.environ.get("GUARD_ADMIN_TOKEN")
-    if not token:
-        print("guard policy: no token (--token or GUARD_ADMIN_TOKEN)", file=sys.stderr)
-        return 2
     body = None
     if args.action == "set":
         try:
@@ -89,24 +108,44 @@ def run_policy(args: argparse.Namespace) -> int:
         if not change:
             print("guard policy: set needs at least one NAME=VALUE", file=sys.stderr)
             return 2
-        body = json.dumps(change).encode()
+        body = change
+    return _call("policy", args, POLICY_PATH, body, "PUT" if body is not None else "GET")
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    """Ask the guard to forget one person; print how many keys of each kind went."""
+    if args.ip is None and args.identity is None:
+        print("guard forget: give --ip, --identity or both", file=sys.stderr)
+        return 2
+    person: dict[str, Any] = {"ip": args.ip, "user_agents": args.user_agents}
+    if args.identity is not None:
+        person["identity"] = args.identity
+    return _call("forget", args, FORGET_PATH, person, "POST")
+
+
+def _call(name: str, args: argparse.Namespace, path: str, body: Any, method: str) -> int:
+    """One authorised request to the admin API; print its JSON answer (0) or why not (1, 2)."""
+    token = args.token or os.environ.get("GUARD_ADMIN_TOKEN")
+    if not token:
+        print(f"guard {name}: no token (--token or GUARD_ADMIN_TOKEN)", file=sys.stderr)
+        return 2
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     if args.operator:
         headers["X-Guard-Operator"] = args.operator
     request = urllib.request.Request(  # noqa: S310 - the operator's own URL
-        args.url.rstrip("/") + POLICY_PATH,
-        data=body,
+        args.url.rstrip("/") + path,
+        data=None if body is None else json.dumps(body).encode(),
         headers=headers,
-        method="PUT" if body is not None else "GET",
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:  # noqa: S310
             print(json.dumps(json.loads(reply.read()), indent=2))
             return 0
     except urllib.error.HTTPError as exc:
-        print(f"guard policy: {exc.code} {_reason(exc)}", file=sys.stderr)
+        print(f"guard {name}: {exc.code} {_reason(exc)}", file=sys.stderr)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"guard policy: could not reach {args.url}: {exc}", file=sys.stderr)
+        print(f"guard {name}: could not reach {args.url}: {exc}", file=sys.stderr)
     return 1
 
 

@@ -345,11 +345,19 @@ class GuardConfig:
         "The share of allowed requests logged too.",
         _number(0.0, 1.0),
     )
+    log_addresses: str = _setting(
+        "full",
+        "log_addresses",
+        "full, truncated or hashed",
+        "How the decision log and dashboard show client addresses: as they are, cut to "
+        "their /24 or /48, or as keyed hashes.",
+        _choice("full", "truncated", "hashed"),
+    )
     hash_ips_in_log: bool = _setting(
         False,
         "hash_ips_in_log",
         "bool",
-        "Log keyed hashes of addresses instead of addresses.",
+        'The older spelling of log_addresses = "hashed" (true wins over log_addresses).',
         parse_bool,
     )
     key_prefix: str = _setting(

@@ -168,7 +168,7 @@ class FactExtractor:
         key = (ip, user_agent)
         found = self._clients.get(key)
         if found is None:
-            found = _client_key(ip, user_agent)
+            found = client_key(ip, user_agent)
             if len(user_agent) <= CACHED_TEXT:
                 _remember(self._clients, key, found)
         return found
@@ -250,7 +250,8 @@ def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]
     return tuple(names), headers
 
 
-def _client_key(ip_text: str, user_agent: str) -> str:
+def client_key(ip_text: str, user_agent: str) -> str:
+    """The key of one client: its address and user agent, hashed (what profiles are kept by)."""
     material = f"{ip_text}\n{user_agent}".encode("utf-8", "replace")
     return hashlib.blake2b(material, digest_size=8).hexdigest()
 

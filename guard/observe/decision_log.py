@@ -7,7 +7,7 @@ import random
 import sys
 from typing import IO, TYPE_CHECKING
 
-from guard.signing import keyed_hash
+from guard.observe.addresses import AddressMode, address_shower
 from guard.types import Action
 
 if TYPE_CHECKING:
@@ -23,8 +23,15 @@ class DecisionLog:
     Args:
         target: a path, ``-`` for stderr, or an open text stream.
         allow_sample: the share of plain allows to log (0 logs none, 1 logs all).
-        hash_ips: write a keyed hash instead of the client address.
-        secret: the key for that hash.
+        hash_ips: the older spelling of ``addresses="hashed"``.
+        secret: the key for hashed addresses.
+        addresses: how addresses and networks are written (see
+            :mod:`guard.observe.addresses`): ``full``, ``truncated`` or ``hashed``.
+
+    A line holds the request's method, path (not its query), route, user agent, the actors'
+    keys (addresses as ``addresses`` says; identities only as keyed hashes) and the
+    verdict: never a body, a header's value other than the user agent, or anything the
+    response held.
     """
 
     def __init__(
@@ -33,6 +40,7 @@ class DecisionLog:
         allow_sample: float = 0.0,
         hash_ips: bool = False,
         secret: bytes = b"",
+        addresses: AddressMode = "full",
     ) -> None:
         if isinstance(target, str):
             self.stream: IO[str] = (
@@ -46,8 +54,7 @@ class DecisionLog:
         else:
             self.stream, self._owned = target, False
         self.allow_sample = allow_sample
-        self.hash_ips = hash_ips
-        self.secret = secret
+        self.show = address_shower("hashed" if hash_ips else addresses, secret)
         self._last_flush = 0.0
         self._random = random.Random()  # noqa: S311 - log sampling, not security
 
@@ -68,10 +75,8 @@ class DecisionLog:
             "path": facts.path[:512],
             "route": facts.route.template,
             "record": facts.route.route_class.sensitive,
-            "ip": self._hash(ip) if self.hash_ips else ip,
-            "network": self._hash(facts.actors["network"])
-            if self.hash_ips
-            else facts.actors["network"],
+            "ip": self.show(ip),
+            "network": self.show(facts.actors["network"]),
             "fingerprint": facts.actors["fingerprint"],
             "identity": facts.actors.get("identity"),
             "ua": facts.user_agent[:256],
@@ -86,6 +91,3 @@ class DecisionLog:
         self.stream.flush()
         if self._owned:
             self.stream.close()
-
-    def _hash(self, value: str) -> str:
-        return keyed_hash(value, self.secret)

@@ -104,6 +104,12 @@ def actor_key(prefix: str, kind: str, actor: str, purpose: str) -> str:
     return f"{prefix}:{{{kind}:{actor}}}:{purpose}"
 
 
+def actor_keys(prefix: str, kind: str, actor: str) -> str:
+    """What every key of one actor starts with (its hash tag included), e.g.
+    ``guard:{ip:1.2.3.4}:``: what :meth:`Store.forget` is given."""
+    return actor_key(prefix, kind, actor, "")
+
+
 class Store(ABC):
     """Where per-actor state lives. Implementations register a URL scheme."""
 
@@ -128,6 +134,18 @@ class Store(ABC):
         with the next :meth:`execute`, before that call's own ops; the default runs them now.
         """
         await self.execute(ops, now)
+
+    @abstractmethod
+    async def forget(self, key_start: str) -> int:
+        """Delete every key that starts with ``key_start`` (one actor's, from
+        :func:`actor_keys`): an erasure request. Not for the request path: it may scan.
+
+        Returns:
+            How many keys went.
+
+        Raises:
+            StorageError: the backend could not answer (nothing is known to be deleted).
+        """
 
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most stores
         """Release connections; the store is unusable afterwards."""

@@ -96,6 +96,13 @@ class MemoryStore(Store):
     # Each handler looks its entry up once and writes it back at most once: these run about
     # a dozen times a request, so every dictionary operation shows in the guard's overhead.
 
+    async def forget(self, key_start: str) -> int:
+        """Delete every key starting with ``key_start`` (a scan of every entry)."""
+        doomed = [key for key in self._entries if key.startswith(key_start)]
+        for key in doomed:
+            self.weight -= int(self._entries.pop(key)[2])
+        return len(doomed)
+
     def _value(self, op: ValueGet, now: float) -> Result:
         entry = self._live(op.key, now)
         packed = entry[1] if isinstance(entry, tuple) else None

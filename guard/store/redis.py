@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import re
 import ssl
 import time
 from collections.abc import Sequence
@@ -61,6 +62,12 @@ BUSY_HOLD = 0.001
 worker is busy, so the next call comes soon and can carry them (a lone client's writes,
 made when no call is out, still go on the next turn)."""
 MAX_HELD = 512
+FORGET_TIMEOUT = 30.0
+"""Seconds an erasure may take (it scans; it is never on the request path)."""
+FORGET_MAX_KEYS = 1_000_000
+"""Keys asked of one cluster slot at once: every actor sharing it (about 60 a slot at a
+million actors) fits many times over."""
+_GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 logger = logging.getLogger("guard")
 
 
@@ -277,6 +284,47 @@ class RedisStore(Store):
             await self.execute((), time.time())
         except StorageError as exc:
             logger.warning("guard: held writes lost, Redis unavailable: %s", exc)
+
+    async def forget(self, key_start: str) -> int:
+        """Delete every key starting with ``key_start``: found with ``SCAN`` on one server,
+        with ``CLUSTER GETKEYSINSLOT`` on the node that holds the actor's hash tag on a
+        cluster; deleted with ``UNLINK``. Held writes go first, so none lands after."""
+        try:
+            async with asyncio.timeout(FORGET_TIMEOUT):
+                await self.execute((), time.time())
+                if isinstance(self.client, RedisCluster):
+                    return await self._forget_in_slot(self.client, key_start)
+                return await self._forget_by_scan(key_start)
+        except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+            raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+
+    async def _forget_by_scan(self, key_start: str) -> int:
+        pattern = _GLOB_SPECIAL.sub(r"\\\g<0>", key_start) + "*"
+        cursor, deleted = b"0", 0
+        while True:
+            cursor, keys = await self._command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            if keys:
+                deleted += int(await self._command("UNLINK", *keys))
+            if int(cursor) == 0:
+                return deleted
+
+    async def _forget_in_slot(self, client: RedisCluster, key_start: str) -> int:
+        if not self._discovered:
+            await self._discover()
+        node = client.get_node_from_key(key_start)
+        slot = key_slot(key_start.encode())
+        keys: list[bytes | str] = await client.execute_command(
+            "CLUSTER GETKEYSINSLOT", slot, FORGET_MAX_KEYS, target_nodes=node
+        )
+        start = key_start.encode()
+        doomed = [k for k in keys if (k if isinstance(k, bytes) else k.encode()).startswith(start)]
+        return int(await client.unlink(*doomed)) if doomed else 0
+
+    async def _command(self, *args: str | bytes | int) -> Any:
+        """One command to a single server, on whichever client this store has."""
+        if isinstance(self.client, RespConnection):
+            return await self.client.call(*args)
+        return await self.client.execute_command(*args)
 
     async def _discover(self) -> None:
         """Learn the cluster's slots once, outside the per-request timeout (it is slower)."""

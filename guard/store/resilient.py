@@ -115,6 +115,14 @@ class ResilientStore(Store):
             return
         await self.primary.write_later(ops, now)
 
+    async def forget(self, key_start: str) -> int:
+        """Forget in the shared store, whatever the breaker says (an erasure must reach it or
+        fail), and in the fallback, which may hold state from an outage."""
+        deleted = await self.primary.forget(key_start)
+        if self.fallback is not None:
+            deleted += await self.fallback.forget(key_start)
+        return deleted
+
     async def close(self) -> None:
         """Close both stores."""
         await self.primary.close()

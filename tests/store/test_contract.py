@@ -25,6 +25,7 @@ from guard.store.base import (
     Result,
     ValueGet,
     ValuePut,
+    actor_keys,
 )
 from guard.store.redis import RedisStore
 
@@ -397,3 +398,34 @@ async def test_a_huge_limit_is_allowed(store: Store, key: Callable[[str], str]) 
         state = await one(store, RateHit(name, 1_000_000_000, 60.0), T0 + step * 0.001)
         assert isinstance(state, RateState)
         assert state.allowed
+
+
+async def test_forget_deletes_one_actors_state_and_nothing_else(store: Store) -> None:
+    """An erasure deletes every key of one actor (rates, distinct windows and their parts,
+    values): it starts afresh; an actor whose name only begins the same keeps its state."""
+    run = uuid.uuid4().hex[:12]
+    person, neighbour = f"10.{run}.1.4", f"10.{run}.1.45"
+    for actor in (person, neighbour):
+        ops: list[Op] = [
+            RateHit(actor_key("contract", "ip", actor, "r"), 30, 60.0),
+            DistinctAdd(actor_key("contract", "ip", actor, "b"), "100001", 3600.0),
+            DistinctAdd(actor_key("contract", "ip", actor, "b"), "100002", 3600.0),
+            ValuePut(actor_key("contract", "ip", actor, "p"), ClientProfile(requests=3), 600.0),
+        ]
+        await store.execute(ops, T0)
+    deleted = await store.forget(actor_keys("contract", "ip", person))
+    assert deleted >= 3
+    assert await store.forget(actor_keys("contract", "ip", person)) == 0
+    for actor, kept in ((person, False), (neighbour, True)):
+        rate, count, profile = await store.execute(
+            [
+                RateHit(actor_key("contract", "ip", actor, "r"), 30, 60.0),
+                DistinctCount(actor_key("contract", "ip", actor, "b"), 3600.0),
+                ValueGet(actor_key("contract", "ip", actor, "p"), ClientProfile),
+            ],
+            T0 + 1,
+        )
+        assert isinstance(rate, RateState)
+        assert rate.remaining == (28 if kept else 29)
+        assert count == (2 if kept else 0)
+        assert (profile is not None) == kept
