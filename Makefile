@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test lock audit bench bench-peers bench-scale bench-hot-path bench-adversarial bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test lock audit bench bench-peers bench-scale bench-hot-path bench-adversarial bench-memory bench-eviction bench-redis-faults soak bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -32,6 +32,22 @@ bench-hot-path:  ## the guard's own cost a request, in process (memory and Redis
 bench-adversarial:  ## the worst a request an attacker's 8-16 KiB headers, paths and cookies can cost
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/adversarial.py
+
+bench-memory:  ## the memory store's bound under a spray of a million addresses, and a harvester's budget
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/memory_bound.py
+
+bench-eviction:  ## what each Redis eviction policy does to budgets when a spray overfills it
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/eviction.py
+
+bench-redis-faults:  ## traffic through a slow, blocked, full, flushed Redis and a killed cluster master
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/redis_faults.py
+
+soak:  ## ten minutes of people and scrapers on two workers sharing a Redis: errors, RSS, keys
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/soak.py
 
 bench-model:  ## cost of scoring one request with the behaviour model (features + model)
 	scripts/bootstrap dev

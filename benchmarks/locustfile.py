@@ -65,8 +65,18 @@ _LINK = re.compile(r'href="(/resume/[0-9]+)"')
 _PHONE = re.compile(r'class="phone"|"phone":')
 
 
-def address(rng: random.Random) -> str:
-    """A client address in 198.18.0.0/15 (RFC 2544's benchmarking range)."""
+ADDRESSES = int(os.environ.get("LOADTEST_ADDRESSES", "0"))
+"""With a positive value, people and scrapers each draw their addresses from that many of
+their own (a fixed population, as the soak test wants: state that stops growing once every
+address has been seen)."""
+
+
+def address(rng: random.Random, pool: int = 0) -> str:
+    """A client address in 198.18.0.0/15 (RFC 2544's benchmarking range); with
+    ``LOADTEST_ADDRESSES``, one of that many in ``pool`` (0: people, 1: scrapers)."""
+    if ADDRESSES > 0:
+        n = pool * ADDRESSES + rng.randrange(ADDRESSES)
+        return f"198.{18 + n // 65024 % 2}.{n // 254 % 256}.{n % 254 + 1}"
     return f"198.{rng.randrange(18, 20)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
@@ -93,10 +103,11 @@ class Reader(FastHttpUser):
     abstract = True
     host = GUARDED_HOST
     solves = False
+    pool = 1  # scrapers' addresses; people's are pool 0
 
     def on_start(self) -> None:
         self.rng = random.Random()
-        self.ip = address(self.rng)
+        self.ip = address(self.rng, self.pool)
 
     def read(self, path: str, headers: dict[str, str], name: str, retry: bool = True) -> str:
         """GET ``path``; the body when served, '' otherwise."""
@@ -147,6 +158,7 @@ class Person(Reader):
     wait_time = between(2, 8)
     weight = 6
     solves = True
+    pool = 0
 
     def on_start(self) -> None:
         super().on_start()
@@ -183,6 +195,7 @@ class Recruiter(Reader):
     wait_time = between(3, 10)
     weight = 1
     solves = True
+    pool = 0
 
     def on_start(self) -> None:
         super().on_start()
@@ -236,7 +249,7 @@ class RotatingScraper(Reader):
 
     @task
     def random_record(self) -> None:
-        ip = address(self.rng)
+        ip = address(self.rng, self.pool)
         record = FIRST_ID + self.rng.randrange(RESUMES)
         self.read(f"/resume/{record}", navigation(self.host or "", "/resumes", ip), "/resume/[id]")
 

@@ -42,6 +42,7 @@ from guard.lists import AccessLists
 from guard.observe.addresses import AddressMode, address_shower
 from guard.observe.decision_log import DecisionLog
 from guard.observe.metrics import Metrics
+from guard.observe.store_watch import StoreWatch
 from guard.policy import Policy, Verdict
 from guard.signals import Report, Signal, default_signals, order_signals
 from guard.signals.campaign import CAMPAIGN
@@ -170,6 +171,7 @@ class Guard:
             reload.attach(self.policy, config, self.metrics)
         self.activity = Activity(address_shower(self.address_mode, self.signer.secret))
         self.board = Board(self.activity, self.store, config.key_prefix)
+        self.store_watch = StoreWatch(self.store, self.metrics)
         self._tarpitted = 0
         self._degraded = False
 
@@ -381,6 +383,7 @@ class Guard:
         Failures here only get logged."""
         facts = decision.facts
         self.metrics.decided(decision.verdict)
+        self.store_watch.soon(facts.now)
         if self.config.admin_token is not None:
             self.activity.observe(facts, decision.verdict, status)
         try:
@@ -409,6 +412,7 @@ class Guard:
         """Close the store and the decision log."""
         await self.sync.stop()
         await self.board.stop()
+        await self.store_watch.stop()
         await self.store.close()
         if self.log is not None:
             self.log.close()

@@ -12,7 +12,15 @@ class ConfigError(GuardError):
 
 
 class StorageError(GuardError):
-    """The state store could not answer; the failure policy decides what happens next."""
+    """The state store could not answer; the failure policy decides what happens next.
+
+    ``kind`` says how, for metrics: ``oom`` (Redis is full and refuses writes), ``timeout``,
+    ``connection`` or ``error``.
+    """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class ModelError(GuardError):

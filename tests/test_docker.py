@@ -986,3 +986,13 @@ def test_compose_redis_urls_name_its_services() -> None:
             if "build" in service:
                 assert "redis" in extras, f"{name} uses Redis, but the image lacks the redis extra"
     assert urls, "no service of docker-compose.yml uses --redis-url"
+
+
+def test_compose_redis_refuses_writes_rather_than_forget_budgets() -> None:
+    """The Redis of the file has a memory limit and the noeviction policy: every evicting
+    policy forgot a harvester's budget under a spray (benchmarks/results/eviction.md),
+    while a full noeviction Redis keeps what it holds and fails loudly (OOM, counted)."""
+    argv = command_of(compose_services()["redis"]) or []
+    options = {argv[i]: argv[i + 1] for i, word in enumerate(argv[:-1]) if word.startswith("--")}
+    assert options.get("--maxmemory-policy") == "noeviction"
+    assert options.get("--maxmemory", "0") not in {"0", "0mb"}

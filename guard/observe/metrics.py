@@ -64,6 +64,27 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
+        self.store_failures = Counter(
+            "guard_store_failures",
+            "Calls to the shared store that failed, by kind: oom (Redis full, refusing "
+            "writes), timeout, connection, error.",
+            ["kind"],
+            registry=registry,
+        )
+        self.store_evicted = Gauge(
+            "guard_store_evicted_keys",
+            "Keys the store dropped for room since it started (Redis: evicted_keys, summed "
+            "over a cluster's masters; memory: entries), read every few seconds.",
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
+        self.store_memory = Gauge(
+            "guard_store_memory_used_ratio",
+            "The store's memory in use over its limit (0 when it has none), read every few "
+            "seconds.",
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
         self.circuit_open = Gauge(
             "guard_store_circuit_open",
             "1 while the store's circuit breaker is open (calls skip the shared store).",

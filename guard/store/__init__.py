@@ -11,6 +11,8 @@ from guard.store.memory import MemoryStore
 from guard.store.resilient import ResilientStore
 
 StoreFactory = Callable[[str], Store]
+FALLBACK_MB = 64
+"""The per-process stand-in for Redis during an outage: its memory budget in megabytes."""
 
 
 def _redis(url: str) -> Store:
@@ -37,7 +39,7 @@ def register_store(scheme: str, factory: StoreFactory) -> None:
 
 
 def store_from_url(url: str) -> Store:
-    """Build the store a URL names, e.g. ``memory://?max_weight=200000``.
+    """Build the store a URL names, e.g. ``memory://?max_mb=64``.
 
     Raises:
         ConfigError: the scheme is unknown or the URL's options are invalid.
@@ -59,7 +61,7 @@ def store_for(url: str, fail_closed: bool) -> Store:
     store = store_from_url(url)
     if isinstance(store, MemoryStore):
         return store
-    return ResilientStore(store, None if fail_closed else MemoryStore(max_weight=200_000))
+    return ResilientStore(store, None if fail_closed else MemoryStore(max_mb=FALLBACK_MB))
 
 
 __all__ = ["MemoryStore", "Store", "actor_key", "register_store", "store_for", "store_from_url"]

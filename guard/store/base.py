@@ -147,5 +147,15 @@ class Store(ABC):
             StorageError: the backend could not answer (nothing is known to be deleted).
         """
 
+    async def stats(self) -> dict[str, float]:
+        """What the store says of itself, for metrics: ``evicted_keys`` (entries dropped for
+        room since it started), ``used_memory`` and ``maxmemory`` in bytes. Empty when it
+        says nothing. Not for the request path.
+
+        Raises:
+            StorageError: the backend could not answer.
+        """
+        return {}
+
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most stores
         """Release connections; the store is unusable afterwards."""

@@ -1,11 +1,22 @@
 """The embedded store: one process, bounded memory, no network.
 
 Entries live in one LRU map with per-entry expiry. Memory is bounded by a budget of
-*weight units* (about 100 bytes each): a counter weighs 1, a value 1 and 1 more per 256
-bytes packed (a profile 1 or 2, with a full ledger of records shown), a distinct window 1
-per member (exact up to 1,024 members) or 12 per 1 KiB HyperLogLog beyond that. Past the
-budget the least recently used entries go first, so a spray of requests from a million
-addresses evicts old actors instead of growing without end.
+*weight units*: a counter weighs 1, a value 1 and 1 more per 256 bytes packed (a profile 1
+or 2, with a full ledger of records shown), a distinct window 1 per member (exact up to
+1,024 members) or 12 per 1 KiB HyperLogLog beyond that. A unit costs at most
+:data:`UNIT_BYTES` of the process's memory (measured: a one-unit entry, key and all, about
+500 bytes; a unit of a window's members about 100), so ``max_mb`` sets the budget in
+megabytes and the store stays under it.
+
+Past the budget the least recently used entries go first, **but** entries of
+:data:`HEAVY` units or more (a window of two or more distinct records: a budget someone is
+spending; a HyperLogLog) are passed over while any lighter entry remains. A spray of
+requests from a million addresses, each reading a record, makes light entries only, so it
+evicts its own and other one-off clients' counters and idle profiles, not a harvester's
+budget once it holds two records: to have budgets forgotten, an attacker must cycle the
+whole store between a harvester's first two reads, or fill it with windows of two or more
+records each (a harvest of its own, which the budgets count). ``benchmarks/memory_bound.py``
+measures both under a spray of a million addresses.
 """
 
 from __future__ import annotations
@@ -51,19 +62,40 @@ sets cost nothing in collections, which otherwise pause a busy process for tens 
 milliseconds (and are set off by the growth of tracked objects)."""
 
 
+UNIT_BYTES = 512
+"""Process memory a weight unit may cost, at most (a one-unit entry measured ~500 bytes)."""
+DEFAULT_MB = 128
+HEAVY = 3
+"""Entries of this many units or more (a window of two or more distinct members) are
+evicted only when no lighter entry is left."""
+MAX_PASSES = 256
+"""Heavy entries moved back in one round of eviction, at most: a store of heavy entries
+alone then evicts least recently used first, at a bounded cost a request."""
+
+
 class MemoryStore(Store):
     """An in-process LRU store. Not shared between processes: use Redis for that.
 
     Args:
-        max_weight: the memory budget in weight units (default 1,000,000, about 100 MB at
-            most; a typical tracked client costs 4-8 units).
+        max_weight: the memory budget in weight units (a typical tracked client costs 4-8).
+        max_mb: the budget in megabytes (MiB) instead: ``max_mb * 2**20 / UNIT_BYTES``
+            units. With neither, :data:`DEFAULT_MB`.
     """
 
-    def __init__(self, max_weight: int = 1_000_000) -> None:
+    def __init__(self, max_weight: int | None = None, *, max_mb: float | None = None) -> None:
+        if max_weight is not None and max_mb is not None:
+            raise ConfigError("memory store: give max_weight or max_mb, not both")
+        if max_weight is None:
+            max_weight = int((DEFAULT_MB if max_mb is None else max_mb) * 2**20 // UNIT_BYTES)
         if max_weight < 16:
-            raise ConfigError(f"memory store: max_weight must be at least 16, got {max_weight}")
+            raise ConfigError(
+                f"memory store: the budget must be at least 16 units ({16 * UNIT_BYTES} "
+                f"bytes), got {max_weight}"
+            )
         self.max_weight = max_weight
         self.weight = 0
+        self.evicted = 0
+        """Entries dropped for room since the store was made."""
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._handlers: dict[type, Callable[[Any, float], Result]] = {
             RateHit: self._rate,
@@ -75,12 +107,25 @@ class MemoryStore(Store):
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
-        """``memory://`` or ``memory://?max_weight=N``."""
-        query = parse_qs(urlsplit(url).query)
+        """``memory://``, ``memory://?max_mb=N`` (megabytes) or ``memory://?max_weight=N``."""
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        unknown = set(query) - {"max_mb", "max_weight"}
+        if unknown:
+            raise ConfigError(f"store {url!r}: unknown option(s) {', '.join(sorted(unknown))}")
         try:
-            return cls(int(query.get("max_weight", ["1000000"])[0]))
+            weight = int(query["max_weight"]) if "max_weight" in query else None
         except ValueError:
             raise ConfigError(f"store {url!r}: max_weight must be a whole number") from None
+        try:
+            megabytes = float(query["max_mb"]) if "max_mb" in query else None
+        except ValueError:
+            raise ConfigError(f"store {url!r}: max_mb must be a number") from None
+        return cls(weight, max_mb=megabytes)
+
+    @property
+    def max_bytes(self) -> int:
+        """The most process memory the entries may cost, by :data:`UNIT_BYTES`."""
+        return self.max_weight * UNIT_BYTES
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -90,11 +135,20 @@ class MemoryStore(Store):
         handlers = self._handlers
         results = [handlers[type(op)](op, now) for op in ops]
         if self.weight > self.max_weight:
-            self._evict()
+            self._evict(now)
         return results
 
     # Each handler looks its entry up once and writes it back at most once: these run about
     # a dozen times a request, so every dictionary operation shows in the guard's overhead.
+
+    async def stats(self) -> dict[str, float]:
+        """Entries evicted, and the memory budget and its use in bytes (by :data:`UNIT_BYTES`
+        a unit: an upper bound)."""
+        return {
+            "evicted_keys": self.evicted,
+            "used_memory": self.weight * UNIT_BYTES,
+            "maxmemory": self.max_bytes,
+        }
 
     async def forget(self, key_start: str) -> int:
         """Delete every key starting with ``key_start`` (a scan of every entry)."""
@@ -211,7 +265,17 @@ class MemoryStore(Store):
             self.weight += int(entry[2] - old[2])
             entries.move_to_end(key)
 
-    def _evict(self) -> None:
-        while self.weight > self.max_weight and self._entries:
-            _, entry = self._entries.popitem(last=False)
+    def _evict(self, now: float) -> None:
+        """Drop entries, least recently used first, until the weight fits; a heavy live
+        entry is moved to the back instead (up to :data:`MAX_PASSES` a round), so lighter
+        ones go before it."""
+        entries = self._entries
+        passes = min(len(entries), MAX_PASSES)
+        while self.weight > self.max_weight and entries:
+            key, entry = entries.popitem(last=False)
+            if entry[2] >= HEAVY and entry[0] > now and passes > 0:
+                entries[key] = entry
+                passes -= 1
+                continue
             self.weight -= int(entry[2])
+            self.evicted += 1

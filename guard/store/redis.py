@@ -148,6 +148,31 @@ def _lean_connection(
     )
 
 
+def _parse_info(raw: Any) -> dict[str, Any]:
+    """An ``INFO`` reply as a field -> value mapping (redis-py's clients parse it already;
+    the pipelined connection answers text)."""
+    if isinstance(raw, dict):
+        return raw
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    fields: dict[str, Any] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and not name.startswith("#"):
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def _kind(exc: Exception) -> str:
+    """How a call failed, for :attr:`StorageError.kind`."""
+    if isinstance(exc, redis_errors.OutOfMemoryError) or str(exc).startswith("OOM"):
+        return "oom"  # redis-py's clients raise the former, the pipelined one the latter
+    if isinstance(exc, TimeoutError | redis_errors.TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError | redis_errors.ConnectionError):
+        return "connection"
+    return "error"
+
+
 def _slot(op: Op) -> int:
     return key_slot(op.key.encode())
 
@@ -247,7 +272,7 @@ class RedisStore(Store):
             finally:
                 self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
-            raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+            raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
         current = raw[len(deferred) :]
         return [_decode(op, item) for op, item in zip(ops, current, strict=True)]
 
@@ -297,6 +322,23 @@ class RedisStore(Store):
                 return await self._forget_by_scan(key_start)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+
+    async def stats(self) -> dict[str, float]:
+        """The servers' ``evicted_keys``, ``used_memory`` and ``maxmemory`` (summed over a
+        cluster's masters), from ``INFO``."""
+        try:
+            async with asyncio.timeout(FORGET_TIMEOUT):
+                if isinstance(self.client, RedisCluster):
+                    if not self._discovered:
+                        await self._discover()
+                    replies = await self.client.info(target_nodes=RedisCluster.PRIMARIES)
+                    infos = list(replies.values())
+                else:
+                    infos = [_parse_info(await self._command("INFO"))]
+        except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+            raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
+        fields = ("evicted_keys", "used_memory", "maxmemory")
+        return {name: sum(float(info.get(name, 0)) for info in infos) for name in fields}
 
     async def _forget_by_scan(self, key_start: str) -> int:
         pattern = _GLOB_SPECIAL.sub(r"\\\g<0>", key_start) + "*"

@@ -79,6 +79,8 @@ class ResilientStore(Store):
         self.fallback = fallback
         self.breaker = breaker or CircuitBreaker()
         self.clock = clock
+        self.on_failure: Callable[[StorageError], object] | None = None
+        """Told of each failed call to the shared store (the guard counts them by kind)."""
 
     @property
     def degraded(self) -> bool:
@@ -94,6 +96,8 @@ class ResilientStore(Store):
                 results = await self.primary.execute(ops, now)
             except StorageError as exc:
                 self.breaker.failed(moment, exc)
+                if self.on_failure is not None:
+                    self.on_failure(exc)
                 if self.fallback is None:
                     raise
             else:
@@ -114,6 +118,10 @@ class ResilientStore(Store):
                 await self.fallback.execute(ops, now)
             return
         await self.primary.write_later(ops, now)
+
+    async def stats(self) -> dict[str, float]:
+        """The shared store's own account of itself."""
+        return await self.primary.stats()
 
     async def forget(self, key_start: str) -> int:
         """Forget in the shared store, whatever the breaker says (an erasure must reach it or

@@ -14,11 +14,13 @@ from guard.store import MemoryStore, Store, actor_key, register_store, store_fro
 from guard.store.base import (
     DistinctAdd,
     DistinctCount,
+    Op,
     RateHit,
     RateState,
     ValueGet,
     ValuePut,
 )
+from guard.store.memory import DEFAULT_MB, HEAVY, UNIT_BYTES
 
 T0 = 1_800_000_000.0
 HOUR = 3600.0
@@ -170,20 +172,75 @@ async def test_expired_distinct_window_is_not_counted() -> None:
     assert store.weight == 0
 
 
-def test_memory_store_rejects_tiny_budget() -> None:
-    """A budget below 16 units is a configuration error."""
-    with pytest.raises(ConfigError, match="max_weight must be at least 16"):
+def test_memory_store_rejects_tiny_or_double_budgets() -> None:
+    """A budget below 16 units, or given both ways, is a configuration error."""
+    with pytest.raises(ConfigError, match="at least 16 units"):
         MemoryStore(max_weight=15)
+    with pytest.raises(ConfigError, match="at least 16 units"):
+        MemoryStore(max_mb=0.001)
+    with pytest.raises(ConfigError, match="not both"):
+        MemoryStore(100, max_mb=1)
 
 
 def test_store_from_url_memory_defaults_and_options() -> None:
-    """memory:// builds a MemoryStore; max_weight in the query sets its budget."""
+    """memory:// builds a MemoryStore of DEFAULT_MB megabytes; max_mb or max_weight in the
+    query sets its budget, in megabytes by UNIT_BYTES a unit, or in units."""
     default = store_from_url("memory://")
     assert isinstance(default, MemoryStore)
-    assert default.max_weight == 1_000_000
+    assert default.max_bytes == DEFAULT_MB * 2**20
     sized = store_from_url("memory://?max_weight=500")
     assert isinstance(sized, MemoryStore)
     assert sized.max_weight == 500
+    megabytes = store_from_url("memory://?max_mb=16")
+    assert isinstance(megabytes, MemoryStore)
+    assert megabytes.max_weight == 16 * 2**20 // UNIT_BYTES
+    with pytest.raises(ConfigError, match="unknown option"):
+        store_from_url("memory://?max_megs=16")
+    with pytest.raises(ConfigError, match="max_mb must be a number"):
+        store_from_url("memory://?max_mb=lots")
+
+
+@pytest.mark.anyio
+async def test_a_spray_does_not_evict_a_budget_being_spent() -> None:
+    """A window of two or more distinct records (a harvester's budget) outlives a spray of
+    one-record addresses that cycles the whole store between the harvester's reads (2-unit
+    entries fill 2,000 units in 1,000 requests; the harvester reads two records, then one
+    every 2,000), where least-recently-used alone would forget it each time; the spray's
+    own entries go."""
+    store = MemoryStore(max_weight=2_000)
+    harvester = actor_key("guard", "ip", "203.0.113.8", "b3600")
+    read = 0
+    for i in range(60_000):
+        ops: list[Op] = [DistinctAdd(ip_key(i), "100001", HOUR)]
+        if i % 2_000 == 0:
+            for _ in range(2 if i == 0 else 1):
+                read += 1
+                ops.append(DistinctAdd(harvester, str(100_000 + read), HOUR))
+        await store.execute(ops, T0 + i * 0.01)
+        assert store.weight <= store.max_weight
+    [count] = await store.execute([DistinctCount(harvester, HOUR)], T0 + 600.5)
+    assert read == 31
+    assert count == read
+    [sprayed] = await store.execute([DistinctCount(ip_key(0), HOUR)], T0 + 600.5)
+    assert sprayed == 0
+
+
+@pytest.mark.anyio
+async def test_heavy_entries_alone_are_evicted_least_recently_used() -> None:
+    """When every entry is heavy, the store still keeps its budget, oldest first."""
+    store = MemoryStore(max_weight=16 * HEAVY)
+    for actor in range(40):
+        key = actor_key("guard", "ip", f"10.0.0.{actor}", "b3600")
+        await store.execute([DistinctAdd(key, str(r), HOUR) for r in range(HEAVY)], T0 + actor)
+        assert store.weight <= store.max_weight
+    first, last = await store.execute(
+        [
+            DistinctCount(actor_key("guard", "ip", "10.0.0.0", "b3600"), HOUR),
+            DistinctCount(actor_key("guard", "ip", "10.0.0.39", "b3600"), HOUR),
+        ],
+        T0 + 50,
+    )
+    assert (first, last) == (0, HEAVY)
 
 
 @pytest.mark.parametrize("url", ["memory://?max_weight=abc", "memory://?max_weight=1e6"])

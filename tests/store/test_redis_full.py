@@ -1,0 +1,127 @@
+"""A full Redis: writes refused (``noeviction``) or keys evicted. The guard serves without a
+5xx, counts OOM failures by kind, and reports evictions and memory use in its metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from guard import GuardMiddleware
+from guard.demo.app import create_demo_app
+from guard.demo.config import demo_config
+from guard.errors import StorageError
+from guard.store import MemoryStore
+from guard.store.base import RateHit, ValuePut, actor_key
+from guard.store.redis import RedisStore
+from guard.testing import call_asgi, chrome_headers
+from guard.testing.redis import RedisClusterProcess, RedisReplyError, RedisServer
+from tests.conftest import SECRET
+
+pytestmark = pytest.mark.anyio
+T0 = 1_800_000_000.0
+FILLER = b"x" * 8 * 1024  # small: a big value's own buffer would count towards the limit
+
+
+def fill(server: RedisServer) -> None:
+    """Write filler values until the server refuses a write for want of memory."""
+    for n in range(4096):
+        try:
+            server.call("SET", f"filler:{n}", FILLER)
+        except RedisReplyError as exc:
+            if not str(exc).startswith("OOM"):
+                raise
+            return
+    raise AssertionError("the server never filled")
+
+
+async def test_a_full_redis_refusing_writes_is_an_oom_failure() -> None:
+    """With noeviction and maxmemory reached, a store call fails as StorageError kind oom."""
+    extra = ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]
+    with RedisServer(extra_args=extra) as server:
+        fill(server)
+        store = RedisStore.from_url(f"{server.url}?timeout=1")
+        try:
+            with pytest.raises(StorageError) as caught:
+                await store.execute([RateHit(actor_key("t", "ip", "1", "r"), 30, 60.0)], T0)
+        finally:
+            await store.close()
+    assert caught.value.kind == "oom"
+
+
+async def test_the_guard_serves_through_a_full_redis_and_counts_it() -> None:
+    """Requests through a guard on a full Redis get no 5xx (it judges from its stand-in);
+    guard_store_failures counts them as oom, and the store's memory use shows."""
+    extra = ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]
+    with RedisServer(extra_args=extra) as server:
+        fill(server)
+        config = demo_config({"secret": SECRET, "store": f"{server.url}?timeout=1"})
+        app = GuardMiddleware(create_demo_app(100), config)
+        try:
+            statuses = [
+                (await call_asgi(app, f"/resume/{100000 + n}", headers=chrome_headers())).status
+                for n in range(5)
+            ]
+            await app.guard.store_watch.read(T0)
+            metrics = app.guard.metrics.render().decode()
+        finally:
+            await app.guard.aclose()
+    assert all(status < 500 for status in statuses), statuses
+    assert 'guard_store_failures_total{kind="oom"}' in metrics
+    ratio = next(line for line in metrics.splitlines() if line.startswith("guard_store_memory"))
+    assert float(ratio.split()[-1]) > 0.9
+
+
+async def test_evictions_show_in_the_stats_of_every_store() -> None:
+    """A Redis evicting for room and a memory store past its budget both report evicted
+    keys, memory in use and their limit."""
+    extra = ["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"]
+    with RedisServer(extra_args=extra) as server:
+        for n in range(1024):
+            server.call("SET", f"filler:{n}", FILLER)
+        store = RedisStore.from_url(f"{server.url}?timeout=1")
+        try:
+            stats = await store.stats()
+        finally:
+            await store.close()
+    assert stats["evicted_keys"] > 0
+    assert stats["maxmemory"] == 2 * 2**20
+    assert 0 < stats["used_memory"] <= stats["maxmemory"] * 1.1
+    memory = MemoryStore(max_weight=16)
+    await memory.execute([ValuePut(f"k{n}", _Blob(), 60.0) for n in range(40)], T0)
+    mine = await memory.stats()
+    assert mine["evicted_keys"] == 24
+    assert mine["used_memory"] <= mine["maxmemory"]
+
+
+async def test_cluster_stats_add_up_the_masters(redis_cluster: RedisClusterProcess) -> None:
+    """On a cluster the statistics are the masters' together."""
+    store = RedisStore.from_url(f"{redis_cluster.url}?timeout=1")
+    try:
+        stats = await store.stats()
+    finally:
+        await store.close()
+    used = sum(int(node.info("memory")["used_memory"]) for node in redis_cluster.nodes)
+    assert stats["used_memory"] == pytest.approx(used, rel=0.2)
+    assert stats["evicted_keys"] == 0
+
+
+async def test_a_dead_redis_has_no_stats() -> None:
+    """Statistics of a store that cannot be reached fail as a StorageError, not otherwise."""
+    store = RedisStore.from_url("redis://127.0.0.1:9?timeout=0.05&connect_timeout=0.05")
+    try:
+        with pytest.raises(StorageError):
+            await asyncio.wait_for(store.stats(), 10)
+    finally:
+        await store.close()
+
+
+class _Blob:
+    """A value of one unit."""
+
+    def pack(self) -> bytes:
+        return b"1"
+
+    @classmethod
+    def unpack(cls, data: bytes) -> _Blob:
+        return cls()
