@@ -30,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -66,32 +67,36 @@ def demo(stack: ExitStack, config: Path | None, log: Path, store: str | None = N
     return stack.enter_context(demo_server(command, port, log))
 
 
-def locust(
-    classes: list[str], env: dict[str, str], args: argparse.Namespace, out: Path, run: str
-) -> int:
-    """One headless locust run; its exit code."""
-    command = [
+def locust_command(classes: Sequence[str], users: int, seconds: int, *extra: str) -> list[str]:
+    """A headless locust over ``locustfile.py``: ``users`` users of ``classes`` spawned over
+    about three seconds, for ``seconds``, printing only its summary."""
+    return [
         str(ROOT / ".venv" / "bin" / "locust"),
         "-f",
         str(HERE / "locustfile.py"),
         "--headless",
         "-u",
-        str(args.users),
+        str(users),
         "-r",
-        str(max(args.users // 3, 1)),
+        str(max(users // 3, 1)),
         "-t",
-        f"{args.seconds}s",
-        "--csv",
-        str(out / run),
-        "--html",
-        str(out / f"{run}.html"),
+        f"{seconds}s",
         "--only-summary",
         "--stop-timeout",
         "5",
+        *extra,
         *classes,
     ]
+
+
+def locust(
+    classes: list[str], env: dict[str, str], args: argparse.Namespace, out: Path, run: str
+) -> int:
+    """One headless locust run, its CSV and HTML reports in ``out``; its exit code."""
+    reports = ["--csv", str(out / run), "--html", str(out / f"{run}.html")]
     if args.processes > 1:
-        command[3:3] = ["--processes", str(args.processes)]
+        reports += ["--processes", str(args.processes)]
+    command = locust_command(classes, args.users, args.seconds, *reports)
     return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode  # noqa: S603
 
 

@@ -36,7 +36,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from loadtest import DETECTION, RESUMES, demo
+from loadtest import DETECTION, RESUMES, demo, locust_command
 
 from guard.testing.redis import RedisServer
 
@@ -80,7 +80,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=12, help="locust users per worker")
-    parser.add_argument("--addresses", type=int, default=2_000)
+    parser.add_argument("--addresses", type=int, default=300)
     parser.add_argument("--rss-growth-mb", type=float, default=40.0)
     parser.add_argument("--key-growth", type=float, default=0.05)
     args = parser.parse_args()
@@ -102,22 +102,7 @@ def main() -> int:
         env |= {"LOADTEST_RESUMES": str(RESUMES), "LOADTEST_ADDRESSES": str(args.addresses)}
         runs = []
         for n, host in enumerate(hosts, 1):
-            command = [
-                str(ROOT / ".venv" / "bin" / "locust"),
-                "-f",
-                str(HERE / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(args.users),
-                "-r",
-                "4",
-                "-t",
-                f"{seconds}s",
-                "--only-summary",
-                "--stop-timeout",
-                "5",
-                *DETECTION,
-            ]
+            command = locust_command(DETECTION, args.users, seconds)
             summary = out / f"locust{n}.json"
             runs.append(
                 (

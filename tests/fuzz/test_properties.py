@@ -1,15 +1,23 @@
 """Property tests (hypothesis): whatever a client sends, and whatever a log or config holds,
 nothing escapes the guard and its answers stay well-formed. Examples are derandomized, so a
-run is the same every time; ``GUARD_FUZZ_EXAMPLES`` runs more of them."""
+run is the same every time; ``GUARD_FUZZ_EXAMPLES`` runs more of them (``GUARD_FUZZ_EXAMPLES=
+5000 .venv/bin/python -m pytest tests/fuzz`` is the longer run, minutes rather than seconds).
+
+The corpus is seeded from real inputs: the user agents of ``crawler-user-agents`` and of
+current browsers, Chrome's headers, and the lines of a real Apache access log
+(``tests/replay/data/apache_logs.gz``), each also cut, spliced and sprinkled with bytes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import ipaddress
 import os
+from pathlib import Path
 
 import pytest
+from crawleruseragents import CRAWLER_USER_AGENTS_DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.exceptions import InvalidResponse
@@ -26,8 +34,9 @@ from guard.policy import Verdict
 from guard.replay.jsonlog import read_json_log
 from guard.signing import Signer
 from guard.store.resp import PythonReader
-from guard.testing import ManualClock, call_asgi
+from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.types import Action, Receive, Scope, Send
+from tests.browser_agents import BROWSER_AGENTS
 
 EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(
@@ -35,6 +44,38 @@ FUZZ = settings(
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+REAL_AGENTS = sorted(
+    {instance for entry in CRAWLER_USER_AGENTS_DATA for instance in entry.get("instances", [])[:2]}
+    | set(BROWSER_AGENTS)
+)
+REAL_HEADERS = [
+    (name.encode(), value.encode())
+    for name, value in chrome_headers(referer="https://example.com/resumes").items()
+]
+with gzip.open(
+    Path(__file__).resolve().parents[1] / "replay" / "data" / "apache_logs.gz", "rt"
+) as _log:
+    REAL_LOG_LINES = [line.rstrip("\n") for _, line in zip(range(2_000), _log, strict=False)]
+
+
+def mutated(values: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    """A real value as it is, cut, or with bytes spliced in."""
+    return st.one_of(
+        values,
+        st.tuples(values, st.integers(0, 400)).map(lambda pair: pair[0][: pair[1]]),
+        st.tuples(values, st.integers(0, 400), st.binary(min_size=1, max_size=40)).map(
+            lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :]
+        ),
+    )
+
+
+REAL_AGENT_BYTES = st.sampled_from([agent.encode("utf-8", "replace") for agent in REAL_AGENTS])
+SEEDED_HEADERS = st.one_of(
+    st.tuples(st.just(b"user-agent"), mutated(REAL_AGENT_BYTES)),
+    st.sampled_from(REAL_HEADERS).flatmap(
+        lambda pair: st.tuples(st.just(pair[0]), mutated(st.just(pair[1])))
+    ),
 )
 HEADER_NAMES = st.sampled_from(
     [
@@ -52,7 +93,7 @@ HEADER_NAMES = st.sampled_from(
         b"authorization",
     ]
 ) | st.binary(min_size=0, max_size=40)
-HEADERS = st.lists(st.tuples(HEADER_NAMES, st.binary(max_size=2000)), max_size=12)
+HEADERS = st.lists(st.tuples(HEADER_NAMES, st.binary(max_size=2000)) | SEEDED_HEADERS, max_size=12)
 PATHS = st.sampled_from(
     ["/", "/resume/100001", "/resumes", "/api/resumes/100002", "/jobs"]
 ) | st.text(max_size=300).map(lambda text: "/" + text)
@@ -108,8 +149,13 @@ def test_forwarding_headers_are_believed_only_from_proxies(forwarded: str, peer:
         assert found is None or isinstance(found, ipaddress.IPv4Address | ipaddress.IPv6Address)
 
 
+LOG_LINES = st.text(max_size=400) | mutated(
+    st.sampled_from([line.encode() for line in REAL_LOG_LINES])
+).map(lambda raw: raw.decode("utf-8", "replace"))
+
+
 @FUZZ
-@given(lines=st.lists(st.text(max_size=400), max_size=20))
+@given(lines=st.lists(LOG_LINES, max_size=20))
 def test_log_readers_count_every_line_and_never_raise(lines: list[str]) -> None:
     """Combined, common and JSON log readers take any text: each line is an event or
     counted as malformed."""
