@@ -88,9 +88,9 @@ async def forget(guard: Guard, person: Person) -> dict[str, int]:
             again once it is back.
     """
     prefix = guard.config.key_prefix
+    address = None if person.ip is None else str(parse_ip(person.ip))
     actors: list[tuple[str, str]] = []
-    if person.ip is not None:
-        address = str(parse_ip(person.ip))
+    if address is not None:
         actors.append(("ip", address))
         actors += [("client", client_key(address, agent)) for agent in person.user_agents]
     if person.identity is not None:
@@ -98,8 +98,8 @@ async def forget(guard: Guard, person: Person) -> dict[str, int]:
     deleted = {"ip": 0, "client": 0, "identity": 0}
     for kind, actor in actors:
         deleted[kind] += await guard.store.forget(actor_keys(prefix, kind, actor))
-    if person.ip is not None:
-        deleted["dashboard"] = guard.activity.forget(str(parse_ip(person.ip)))
+    if address is not None:
+        deleted["dashboard"] = guard.activity.forget(address)
     return deleted
 
 

@@ -16,7 +16,6 @@ from typing import Literal
 from guard.signing import keyed_hash
 
 AddressMode = Literal["full", "truncated", "hashed"]
-ADDRESS_MODES: tuple[AddressMode, ...] = ("full", "truncated", "hashed")
 V4_KEPT = 24
 V6_KEPT = 48
 
@@ -24,7 +23,7 @@ V6_KEPT = 48
 def address_shower(mode: AddressMode, secret: bytes) -> Callable[[str], str]:
     """What turns an address or network (as the facts hold them) into what is shown."""
     if mode == "hashed":
-        return partial(_hashed, key=secret)
+        return partial(keyed_hash, key=secret)
     if mode == "truncated":
         return truncate_address
     return str
@@ -41,7 +40,3 @@ def truncate_address(text: str) -> str:
     if network.prefixlen > kept:
         network = network.supernet(new_prefix=kept)
     return str(network)
-
-
-def _hashed(text: str, key: bytes) -> str:
-    return keyed_hash(text, key)

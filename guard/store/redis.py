@@ -62,8 +62,9 @@ BUSY_HOLD = 0.001
 worker is busy, so the next call comes soon and can carry them (a lone client's writes,
 made when no call is out, still go on the next turn)."""
 MAX_HELD = 512
-FORGET_TIMEOUT = 30.0
-"""Seconds an erasure may take (it scans; it is never on the request path)."""
+ADMIN_TIMEOUT = 30.0
+"""Seconds an erasure (it scans) or a read of the server's statistics may take: neither is
+ever on the request path."""
 FORGET_MAX_KEYS = 1_000_000
 """Keys asked of one cluster slot at once: every actor sharing it (about 60 a slot at a
 million actors) fits many times over."""
@@ -315,19 +316,19 @@ class RedisStore(Store):
         with ``CLUSTER GETKEYSINSLOT`` on the node that holds the actor's hash tag on a
         cluster; deleted with ``UNLINK``. Held writes go first, so none lands after."""
         try:
-            async with asyncio.timeout(FORGET_TIMEOUT):
+            async with asyncio.timeout(ADMIN_TIMEOUT):
                 await self.execute((), time.time())
                 if isinstance(self.client, RedisCluster):
                     return await self._forget_in_slot(self.client, key_start)
                 return await self._forget_by_scan(key_start)
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
-            raise StorageError(f"redis: {type(exc).__name__}: {exc}") from exc
+            raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
 
     async def stats(self) -> dict[str, float]:
         """The servers' ``evicted_keys``, ``used_memory`` and ``maxmemory`` (summed over a
         cluster's masters), from ``INFO``."""
         try:
-            async with asyncio.timeout(FORGET_TIMEOUT):
+            async with asyncio.timeout(ADMIN_TIMEOUT):
                 if isinstance(self.client, RedisCluster):
                     if not self._discovered:
                         await self._discover()
