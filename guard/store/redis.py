@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import msgpack
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -73,43 +74,63 @@ logger = logging.getLogger("guard")
 
 
 class _Encoder:
-    """Turns ops into the script's KEYS and ARGV (one encoder per script call).
+    """Turns ops into the script's KEYS and its one MessagePack argument (one encoder per
+    script call).
 
-    ``now`` is the clock the script's rate limits use; each op may carry its own moment for
-    the bucket and TTL it names (a deferred write keeps the moment it was made).
+    KEYS hold each distinct key start up to and including its hash tag
+    (``guard:{ip:1.2.3.4}``) once, and an op names its key as an index into them and the
+    rest of the key, so a request's dozen keys cost a few arguments. ``now`` is the clock
+    the script's rate limits use; each op may carry its own moment for the bucket and TTL it
+    names (a deferred write keeps the moment it was made).
     """
 
     def __init__(self, now: float) -> None:
         self.keys: list[str] = []
-        self.argv: list[str | int | float | bytes] = [repr(now)]
+        self.ops: list[object] = [now]
         self.now = now
+        self._index: dict[str, int] = {}
 
-    def _key(self, key: str) -> int:
-        self.keys.append(key)
-        return len(self.keys)  # Lua counts from 1
+    def _key(self, key: str) -> tuple[int, str]:
+        # Cut after the hash tag as Redis finds it (the first "{" and the next "}", not
+        # empty), so the start hashes to the key's own slot; untagged keys go whole.
+        opened = key.find("{")
+        closed = key.find("}", opened + 1) if opened >= 0 else -1
+        tagged = closed > opened + 1
+        start, rest = (key[: closed + 1], key[closed + 1 :]) if tagged else (key, "")
+        index = self._index.get(start)
+        if index is None:
+            self.keys.append(start)
+            index = self._index[start] = len(self.keys)  # Lua counts from 1
+        return index, rest
 
     def add(self, op: Op, at: float | None = None) -> None:
         when = self.now if at is None else at
+        index, rest = self._key(op.key)
         if isinstance(op, RateHit):
-            self.argv += ["R", self._key(op.key), op.limit, repr(op.period), op.cost]
+            self.ops += ("R", index, rest, op.limit, op.period, op.cost)
         elif isinstance(op, DistinctCount):
-            # Only the set's own key is named: the script derives its buckets' and in-flight
-            # keys from it (they share its hash tag, so its slot), which keeps the call short.
+            # The script derives the buckets' and in-flight keys from the set's own key (they
+            # share its hash tag, so its slot), which keeps the call short.
             current = bucket_of(when, op.window)
-            reserve = "1" if op.reserve else "0"
-            self.argv += ["C", self._key(op.key), current, DISTINCT_BUCKETS, reserve]
+            self.ops += ("C", index, rest, current, DISTINCT_BUCKETS, int(op.reserve))
         elif isinstance(op, DistinctAdd):
             bucket = bucket_of(when, op.window)
-            release = "1" if op.release else "0"
             expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
             ttl = max(math.ceil((expires - when) * 1000), 1)
-            has = "1" if op.member is not None else "0"
-            self.argv += ["A", self._key(op.key), bucket, release, ttl, has, op.member or ""]
+            member = False if op.member is None else op.member
+            self.ops += ("A", index, rest, bucket, int(op.release), ttl, member)
         elif isinstance(op, ValueGet):
-            self.argv += ["G", self._key(op.key)]
+            self.ops += ("G", index, rest)
         else:
             ttl = max(math.ceil(op.ttl * 1000), 1)
-            self.argv += ["P", self._key(op.key), ttl, op.value.pack()]
+            self.ops += ("P", index, rest, ttl, op.value.pack())
+
+    def packed(self) -> bytes:
+        """The ops as the script's one argument."""
+        # Strings go as Redis's strings (raw bytes); a path's lone surrogates pass as they
+        # would through the memory store, instead of failing the request.
+        packed: bytes = msgpack.packb(self.ops, use_bin_type=False, unicode_errors="surrogatepass")
+        return packed
 
 
 def _decode(op: Op, raw: Any) -> Result:
@@ -120,8 +141,14 @@ def _decode(op: Op, raw: Any) -> Result:
     if isinstance(op, DistinctCount):
         return int(raw)
     if isinstance(op, ValueGet):
-        return None if raw is None else op.kind.unpack(bytes(raw))
+        return op.kind.unpack(raw) if raw else None
     return None
+
+
+def _unpacked(reply: Any) -> list[Any]:
+    """The script's reply: one MessagePack array, strings as bytes."""
+    results: list[Any] = msgpack.unpackb(reply, raw=True)
+    return results
 
 
 Client = Redis | RedisCluster | RespConnection
@@ -377,16 +404,13 @@ class RedisStore(Store):
         self._discovered = True
 
     async def _run(self, client: Any, encoder: _Encoder) -> list[Any]:
+        packed = encoder.packed()
         try:
-            result: list[Any] = await client.evalsha(
-                SCRIPT_SHA, len(encoder.keys), *encoder.keys, *encoder.argv
-            )
+            reply = await client.evalsha(SCRIPT_SHA, len(encoder.keys), *encoder.keys, packed)
         except redis_errors.NoScriptError:
             await client.script_load(SCRIPT)
-            result = await client.evalsha(
-                SCRIPT_SHA, len(encoder.keys), *encoder.keys, *encoder.argv
-            )
-        return result
+            reply = await client.evalsha(SCRIPT_SHA, len(encoder.keys), *encoder.keys, packed)
+        return _unpacked(reply)
 
     async def _run_items(self, items: list[tuple[Op, float | None]], now: float) -> list[Any]:
         """One script call per hash slot (one in all off a cluster), all in flight at once.

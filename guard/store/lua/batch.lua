@@ -1,51 +1,56 @@
 -- One request's store operations, run atomically in one round trip.
 --
--- ARGV[1] is the caller's clock (seconds); then each operation is a code and its arguments,
--- naming keys by their index in KEYS. Floats go back as strings: Redis truncates Lua
--- numbers to integers in replies.
+-- ARGV[1] is a MessagePack array: the caller's clock (seconds), then each operation as a
+-- code and its arguments. An operation names its key as an index into KEYS and a suffix:
+-- the key is KEYS[index] .. suffix (KEYS hold each actor's hash-tagged prefix once, so a
+-- call is short and a cluster routes it by them). The reply is one MessagePack array, a
+-- result per operation; floats keep their fractions in it.
 --
---   R key limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
---   C key bucket n reserve       distinct count over the n buckets of `key` up to `bucket`
---                                (HyperLogLogs at key:bucket); reserve = '1' also takes an
+--   R k s limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
+--   C k s bucket n reserve       distinct count over the n buckets of the key up to `bucket`
+--                                (HyperLogLogs at key:bucket); reserve = 1 also takes an
 --                                in-flight place (key:f) and adds the places others hold
---   A key bucket release ttl_ms has_member member
---                                give back the in-flight place (release = '1') and add member
---                                to key:bucket
---   G key                        GET   -> value or nil
---   P key ttl_ms value           SET PX
+--   A k s bucket release ttl_ms member
+--                                give back the in-flight place (release = 1) and add
+--                                member (unless it is false) to key:bucket
+--   G k s                        GET   -> value or false
+--   P k s ttl_ms value           SET PX
 --
--- Bucket and in-flight keys are derived from `key`, whose hash tag they share (so on a
+-- Bucket and in-flight keys are derived from the key, whose hash tag they share (so on a
 -- cluster they live in its slot).
-local now = tonumber(ARGV[1])
+local ops = cmsgpack.unpack(ARGV[1])
+local now = ops[1]
 local results = {}
 local i = 2
 local IN_FLIGHT_MS = 30000
 
-while i <= #ARGV do
-  local code = ARGV[i]
+while i <= #ops do
+  local code = ops[i]
+  local key = KEYS[ops[i + 1]] .. ops[i + 2]
   if code == 'R' then
-    local key = KEYS[tonumber(ARGV[i + 1])]
-    local limit, period, cost = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+    local limit, period, cost = ops[i + 3], ops[i + 4], ops[i + 5]
     local interval = period / limit
     local tat = tonumber(redis.call('GET', key)) or now
     if tat < now then tat = now end
     local new_tat = tat + interval * cost
     local allow_at = new_tat - period
     if now < allow_at then
-      results[#results + 1] = {0, 0, tostring(tat - now), tostring(allow_at - now)}
+      results[#results + 1] = {0, 0, tat - now, allow_at - now}
     else
-      -- A huge limit's step can vanish in the float; PX must still be at least 1.
-      redis.call('SET', key, tostring(new_tat), 'PX', math.max(math.ceil((new_tat - now) * 1000), 1))
+      -- A huge limit's step can vanish in the float; PX must still be at least 1. The time
+      -- goes as text with every digit Lua prints (%.17g keeps a double exact).
+      redis.call('SET', key, string.format('%.17g', new_tat), 'PX',
+        math.max(math.ceil((new_tat - now) * 1000), 1))
       local remaining = math.floor((period - (new_tat - now)) / interval + 1e-9)
       if remaining < 0 then remaining = 0 end
-      results[#results + 1] = {1, remaining, tostring(new_tat - now), '0'}
+      results[#results + 1] = {1, remaining, new_tat - now, 0}
     end
-    i = i + 5
+    i = i + 6
   elseif code == 'C' then
-    local base, current, n = KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    local current, n = ops[i + 3], ops[i + 4]
     local older = {}
-    for b = current - n + 1, current - 1 do older[#older + 1] = base .. ':' .. b end
-    local latest = base .. ':' .. current
+    for b = current - n + 1, current - 1 do older[#older + 1] = key .. ':' .. b end
+    local latest = key .. ':' .. current
     local count
     if #older == 0 or redis.call('EXISTS', unpack(older)) == 0 then
       -- One sketch alone keeps its count cached; a union of several is recounted each time.
@@ -54,36 +59,39 @@ while i <= #ARGV do
       older[#older + 1] = latest
       count = redis.call('PFCOUNT', unpack(older))
     end
-    if ARGV[i + 4] == '1' then
-      local inflight = base .. ':f'
+    if ops[i + 5] == 1 then
+      local inflight = key .. ':f'
       local held = redis.call('INCR', inflight) - 1
       redis.call('PEXPIRE', inflight, IN_FLIGHT_MS)
       count = count + held
     end
     results[#results + 1] = count
-    i = i + 5
+    i = i + 6
   elseif code == 'A' then
-    local base, bucket = KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2]
-    if ARGV[i + 3] == '1' then
-      local inflight = base .. ':f'
+    if ops[i + 4] == 1 then
+      local inflight = key .. ':f'
       if redis.call('DECR', inflight) <= 0 then redis.call('DEL', inflight) end
     end
-    if ARGV[i + 5] == '1' then
-      local key = base .. ':' .. bucket
-      redis.call('PFADD', key, ARGV[i + 6])
-      redis.call('PEXPIRE', key, tonumber(ARGV[i + 4]))
+    local member = ops[i + 6]
+    if member then
+      local bucket = key .. ':' .. ops[i + 3]
+      -- An unchanged sketch exists already, so it has its TTL (set when it was made; every
+      -- add to one bucket asks for the same moment of expiry).
+      if redis.call('PFADD', bucket, member) == 1 then
+        redis.call('PEXPIRE', bucket, ops[i + 5])
+      end
     end
     results[#results + 1] = 0
     i = i + 7
   elseif code == 'G' then
-    results[#results + 1] = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
-    i = i + 2
+    results[#results + 1] = redis.call('GET', key)
+    i = i + 3
   elseif code == 'P' then
-    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3], 'PX', tonumber(ARGV[i + 2]))
+    redis.call('SET', key, ops[i + 4], 'PX', ops[i + 3])
     results[#results + 1] = 0
-    i = i + 4
+    i = i + 5
   else
     return redis.error_reply('guard: unknown store operation ' .. tostring(code))
   end
 end
-return results
+return cmsgpack.pack(results)
