@@ -1,6 +1,7 @@
 """What the guard costs: the demo with and without it, under wrk, on loopback.
 
-Runs one `guard demo` at a time on a free loopback port, in each mode asked for:
+Runs one server at a time on a free loopback port (``benchmarks/bench_server.py``: the demo
+on uvicorn, built as ``guard demo`` builds it), in each mode asked for:
 
 - ``off``: the bare demo app, no middleware (the baseline);
 - ``memory``: the guard enforcing with the embedded store and ``benchmarks/bench.toml``;
@@ -19,6 +20,11 @@ response measured refusals, not checks, and makes this script exit 1.
 
     .venv/bin/python benchmarks/overhead.py [--seconds 8] [--rounds 3]
         [--modes off,facts,memory,redis] [--connections 16]
+        [--http h11|httptools] [--loop asyncio|uvloop] [--workers 1]
+
+Every mode runs on the same uvicorn: h11 and asyncio by default (a bare ``pip install
+uvicorn``), ``--http httptools --loop uvloop`` as ``uvicorn[standard]`` serves in
+production, and ``--workers 2`` with two processes (the memory store then one per worker).
 
 Results go to stdout as a table and to ``benchmarks/results/overhead.json``.
 """
@@ -64,7 +70,7 @@ MODES = ("off", "facts", "memory", "redis", "slowapi", "limits")
 PEERS = ("slowapi", "limits")
 """Peers: other rate limiters on the same page, with Redis storage (benchmarks/peer_server.py)."""
 REDIS_MODES = ("redis", *PEERS)
-FACTS_SERVER = HERE / "facts_only.py"
+BENCH_SERVER = HERE / "bench_server.py"
 PEER_SERVER = HERE / "peer_server.py"
 RESUMES = 10_000
 CLIENTS = 10_000
@@ -175,46 +181,33 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def server_command(mode: str, port: int | str, redis_url: str | None, log: str | None) -> list[str]:
-    """The server command line of one mode: `guard demo`, or the facts-only diagnostic."""
-    command = [sys.executable, "-m", "guard.cli", "demo", "--host", LOOPBACK, "--port", str(port)]
-    command += ["--resumes", str(RESUMES)]
-    if mode == "off":
-        return [*command, "--mode", "off"]
-    if mode == "facts":
-        return [
-            sys.executable,
-            str(FACTS_SERVER),
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--resumes",
-            str(RESUMES),
-        ]
-    if mode in PEERS:
-        if redis_url is None:
-            raise BenchError(f"{mode} mode needs a redis URL")
-        return [
-            sys.executable,
-            str(PEER_SERVER),
-            "--peer",
-            mode,
-            "--redis-url",
-            redis_url,
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--resumes",
-            str(RESUMES),
-        ]
-    command += ["--mode", "enforce", "--config", str(CONFIG)]
-    if mode == "redis":
-        if redis_url is None:
-            raise BenchError("redis mode needs a redis URL")
+@dataclass(frozen=True)
+class Server:
+    """How uvicorn serves every mode: its HTTP parser, event loop and workers."""
+
+    http: str = "h11"
+    loop: str = "asyncio"
+    workers: int = 1
+
+    @property
+    def name(self) -> str:
+        """``h11``, ``httptools+uvloop``, with ``x2`` for two workers."""
+        parts = self.http if self.loop == "asyncio" else f"{self.http}+{self.loop}"
+        return parts if self.workers == 1 else f"{parts} x{self.workers}"
+
+
+def server_command(
+    mode: str, port: int | str, redis_url: str | None, log: str | None, server: Server = Server()
+) -> list[str]:
+    """The server command line of one mode (``bench_server.py``, on ``server``'s uvicorn)."""
+    if mode in REDIS_MODES and redis_url is None:
+        raise BenchError(f"{mode} mode needs a redis URL")
+    command = [sys.executable, str(BENCH_SERVER), "--mode", mode, "--host", LOOPBACK]
+    command += ["--port", str(port), "--resumes", str(RESUMES)]
+    command += ["--http", server.http, "--loop", server.loop, "--workers", str(server.workers)]
+    if redis_url is not None and mode in REDIS_MODES:
         command += ["--redis-url", redis_url]
-    if log:
+    if log and mode in {"memory", "redis"}:
         command += ["--log", log]
     return command
 
@@ -267,6 +260,7 @@ class Settings:
     wrk: str
     redis_url: str | None = None
     decision_log: str | None = None
+    server: Server = field(default_factory=Server)
     skipped: dict[str, str] = field(default_factory=dict)
 
     def wrk_command(self, url: str, seconds: int) -> list[str]:
@@ -301,7 +295,7 @@ def measure(settings: Settings, mode: str, round_: int, redis: RedisServer | Non
     """Start the mode's server, warm it up, measure it, stop it."""
     port = free_port()
     redis_url = settings.redis_url or (redis.url if redis else None)
-    command = server_command(mode, port, redis_url, settings.decision_log)
+    command = server_command(mode, port, redis_url, settings.decision_log, settings.server)
     if redis is not None and mode in REDIS_MODES:
         redis.command("FLUSHALL")
     with tempfile.TemporaryDirectory(prefix="guard-bench-") as tmp:
@@ -561,14 +555,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="guarded servers append decisions here, to see why traffic was refused "
         "(writing it adds cost: diagnosis only)",
     )
+    parser.add_argument(
+        "--http",
+        choices=("h11", "httptools"),
+        default="h11",
+        help="uvicorn's HTTP parser (h11; httptools is what uvicorn[standard] picks)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="uvicorn's event loop (asyncio; uvloop is what uvicorn[standard] picks)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes for every mode (1)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         parser.error(f"--modes: expected some of {','.join(MODES)}, got {args.modes!r}")
-    if args.seconds < 1 or args.rounds < 1 or args.connections < 1 or args.threads < 1:
-        parser.error("--seconds, --rounds, --connections and --threads must be at least 1")
+    if min(args.seconds, args.rounds, args.connections, args.threads, args.workers) < 1:
+        parser.error(
+            "--seconds, --rounds, --connections, --threads and --workers must be at least 1"
+        )
     if args.threads > args.connections:
         parser.error("--threads cannot exceed --connections")
     args.modes = list(dict.fromkeys(modes))
@@ -587,6 +598,9 @@ def preflight(args: argparse.Namespace) -> Settings:
         )
     if importlib.util.find_spec("uvicorn") is None:
         raise BenchError("uvicorn is not installed: pip install -e '.[demo]'")
+    for module in {args.http, args.loop} - {"h11", "asyncio"}:
+        if importlib.util.find_spec(module) is None:
+            raise BenchError(f"{module} is not installed: pip install 'uvicorn[standard]'")
     settings = Settings(
         seconds=args.seconds,
         rounds=args.rounds,
@@ -596,6 +610,7 @@ def preflight(args: argparse.Namespace) -> Settings:
         wrk=wrk,
         redis_url=args.redis_url,
         decision_log=args.decision_log,
+        server=Server(args.http, args.loop, args.workers),
     )
     if "redis" in settings.modes:
         reason = redis_unavailable(settings)
@@ -657,10 +672,13 @@ def write_results(
             "clients": CLIENTS,
             "config": str(CONFIG),
             "decision_log": settings.decision_log,
+            "server": asdict(settings.server) | {"name": settings.server.name},
         },
         "wrk_command": shlex.join(settings.wrk_command(placeholder, settings.seconds)),
         "server_commands": {
-            mode: shlex.join(server_command(mode, "PORT", redis_url, settings.decision_log))
+            mode: shlex.join(
+                server_command(mode, "PORT", redis_url, settings.decision_log, settings.server)
+            )
             for mode in settings.modes
         },
         "skipped": settings.skipped,
@@ -687,7 +705,8 @@ def run(args: argparse.Namespace) -> int:
         write_results(args.output, settings, machine=machine, runs=runs, rows=rows, redis=redis)
     print(
         f"\nmedians of {settings.rounds} round(s), {settings.seconds} s each, "
-        f"wrk -t{settings.threads} -c{settings.connections}, {nproc_note()}"
+        f"wrk -t{settings.threads} -c{settings.connections}, uvicorn {settings.server.name}, "
+        f"{nproc_note()}"
     )
     print(table(rows))
     for mode, reason in settings.skipped.items():

@@ -21,7 +21,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis import exceptions as redis_errors
 
@@ -160,8 +160,9 @@ class _Protocol(asyncio.Protocol):
         self._out: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: uvloop's transports (uvicorn[standard] runs on uvloop)
+        # have every method of asyncio.Transport but do not derive from it.
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, command: bytes) -> asyncio.Future[Any]:
         if self.closed is not None or self.transport is None:
