@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test lock audit bench bench-peers bench-scale bench-hot-path bench-adversarial bench-memory bench-eviction bench-redis-faults soak bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test lock audit bench bench-peers bench-peers-standard bench-scale bench-hot-path bench-adversarial bench-memory bench-eviction bench-redis-faults soak bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -20,6 +20,12 @@ bench-peers:  ## the guard beside slowapi and limits (Redis storage) on the same
 	scripts/bootstrap dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/python benchmarks/overhead.py --modes off,memory,redis,slowapi,limits --output benchmarks/results/peers.json
+
+bench-peers-standard:  ## the same on uvicorn[standard] (httptools, uvloop) with 2 workers
+	scripts/bootstrap dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	.venv/bin/python benchmarks/overhead.py --modes off,memory,redis,slowapi,limits \
+	  --http httptools --loop uvloop --workers 2 --output benchmarks/results/peers_standard_2w.json
 
 bench-scale:  ## what the guard costs its Redis at 10k, 100k and 1M clients, and what a site would need
 	scripts/bootstrap dev
