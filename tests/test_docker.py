@@ -768,9 +768,10 @@ def test_image_wheel_installs_the_guard_script(image_build: ImageBuild) -> None:
 
 
 def test_image_copies_only_what_the_build_needs(image_build: ImageBuild) -> None:
-    """The image's project directory holds pyproject, README, the model and guard/ only."""
+    """The image's project directory holds pyproject, README, the build hook, the model and
+    guard/ only."""
     top = {path.name for path in image_build.project.iterdir()}
-    assert top == {"pyproject.toml", "README.md", "models", "guard"}
+    assert top == {"pyproject.toml", "README.md", "hatch_build.py", "models", "guard"}
     assert _tree(image_build.project / "models") == {"behaviour.json"}
 
 
@@ -785,6 +786,7 @@ def test_dockerignore_keeps_dev_files_out() -> None:
         ".pytest_cache/README.md",
         "guard/__pycache__/cli.cpython-311.pyc",
         "guard/store/__pycache__/redis.cpython-311.pyc",
+        "guard/store/_memory.cpython-311-x86_64-linux-gnu.so",
         "tests/test_docker.py",
     ]:
         assert context.ignored(path), f"{path} is sent to the Docker build context"

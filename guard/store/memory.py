@@ -21,9 +21,12 @@ measures both under a spray of a million addresses.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -45,12 +48,38 @@ from guard.store.distinct import (
     ENTRY_WEIGHT,
     EXPIRES,
     IN_FLIGHT,
+    SET_LIMIT,
     ExactWindow,
     SketchWindow,
     exact_add,
     exact_count,
     new_exact_window,
 )
+
+logger = logging.getLogger("guard")
+
+native_ops: ModuleType | None
+"""The C twin of the handlers below (``guard/store/_memory.c``), when the build compiled it."""
+try:
+    from guard.store import _memory
+except ImportError as exc:
+    native_ops = None
+    NATIVE_MISSING = str(exc)
+else:
+    native_ops = _memory
+    _memory.setup(
+        RateHit,
+        DistinctCount,
+        DistinctAdd,
+        ValueGet,
+        ValuePut,
+        RateState,
+        SketchWindow,
+        DISTINCT_BUCKETS,
+        SET_LIMIT,
+    )
+    NATIVE_MISSING = ""
+_told = False
 
 Value = float | int | bytes | SketchWindow
 
@@ -76,13 +105,24 @@ alone then evicts least recently used first, at a bounded cost a request."""
 class MemoryStore(Store):
     """An in-process LRU store. Not shared between processes: use Redis for that.
 
+    Its operations run in C (``guard/store/_memory.c``, compiled when the package is built)
+    or, where that was not built or ``GUARD_NATIVE=0`` is set, in the Python below: the
+    same results and the same entries either way (``tests/store/test_native.py``).
+
     Args:
         max_weight: the memory budget in weight units (a typical tracked client costs 4-8).
         max_mb: the budget in megabytes (MiB) instead: ``max_mb * 2**20 / UNIT_BYTES``
             units. With neither, :data:`DEFAULT_MB`.
+        native: whether to run the C operations (None: when built and not turned off).
     """
 
-    def __init__(self, max_weight: int | None = None, *, max_mb: float | None = None) -> None:
+    def __init__(
+        self,
+        max_weight: int | None = None,
+        *,
+        max_mb: float | None = None,
+        native: bool | None = None,
+    ) -> None:
         if max_weight is not None and max_mb is not None:
             raise ConfigError("memory store: give max_weight or max_mb, not both")
         if max_weight is None:
@@ -93,6 +133,7 @@ class MemoryStore(Store):
                 f"bytes), got {max_weight}"
             )
         self.max_weight = max_weight
+        self.native = _use_native(native)
         self.weight = 0
         self.evicted = 0
         """Entries dropped for room since the store was made."""
@@ -132,8 +173,11 @@ class MemoryStore(Store):
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run ``ops`` in order; nothing awaits in between, so the batch is atomic."""
-        handlers = self._handlers
-        results = [handlers[type(op)](op, now) for op in ops]
+        if self.native:
+            results: list[Result] = _memory.execute(self, ops, now)
+        else:
+            handlers = self._handlers
+            results = [handlers[type(op)](op, now) for op in ops]
         if self.weight > self.max_weight:
             self._evict(now)
         return results
@@ -279,3 +323,24 @@ class MemoryStore(Store):
                 continue
             self.weight -= int(entry[2])
             self.evicted += 1
+
+
+def _use_native(asked: bool | None) -> bool:
+    """Whether a store runs the C operations; says once per process when they are missing."""
+    global _told  # noqa: PLW0603 - one log line a process, not one a store
+    if asked is False or (asked is None and os.environ.get("GUARD_NATIVE") == "0"):
+        return False
+    if native_ops is None:
+        if asked:
+            raise ConfigError(
+                f"memory store: the native operations are not built ({NATIVE_MISSING})"
+            )
+        if not _told:
+            _told = True
+            logger.warning(
+                "guard: the memory store's native operations are not built (%s); running "
+                "the pure-Python ones (slower, the same results)",
+                NATIVE_MISSING,
+            )
+        return False
+    return True

@@ -32,11 +32,15 @@ from guard.middleware import GuardMiddleware
 from guard.model.runtime import model_from_dict
 from guard.policy import Verdict
 from guard.replay.jsonlog import read_json_log
+from guard.signals.strikes import Strike
 from guard.signing import Signer
+from guard.store import memory
+from guard.store.base import DistinctAdd, DistinctCount, Op, RateHit, ValueGet, ValuePut
 from guard.store.resp import PythonReader
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.types import Action, Receive, Scope, Send
 from tests.browser_agents import BROWSER_AGENTS
+from tests.store.twins import Blob, both, twins
 
 EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(
@@ -304,3 +308,45 @@ def test_a_corrupt_model_document_is_a_model_error(document: object) -> None:
     """Any JSON-shaped document is a model or a ModelError, never another exception."""
     with contextlib.suppress(ModelError):
         model_from_dict(document)
+
+
+STORE_KEYS = st.sampled_from(["a", "b", "guard:{ip:1.2.3.4}:r", "c"])
+WINDOWS = st.sampled_from([1.0, 60.0, 3600, 86400.0]) | st.floats(0.001, 1e6)
+STORE_OPS = st.one_of(
+    st.builds(RateHit, STORE_KEYS, st.integers(1, 10**9), st.floats(0.001, 1e7), st.integers(1, 5)),
+    st.builds(DistinctCount, STORE_KEYS, WINDOWS, st.booleans()),
+    st.builds(DistinctAdd, STORE_KEYS, st.none() | st.text(max_size=20), WINDOWS, st.booleans()),
+    st.builds(ValueGet, STORE_KEYS, st.sampled_from([Strike, Blob])),
+    st.builds(
+        ValuePut,
+        STORE_KEYS,
+        st.builds(Strike, st.floats(allow_nan=False)) | st.builds(Blob, st.binary(max_size=700)),
+        st.floats(0.0, 1e6),
+    ),
+)
+
+
+@pytest.mark.skipif(memory.native_ops is None, reason="the native memory store is not built")
+@FUZZ
+@given(
+    batches=st.lists(
+        st.tuples(st.floats(0.0, 5000.0), st.lists(STORE_OPS, min_size=1, max_size=6)),
+        max_size=12,
+    ),
+    budget=st.sampled_from([None, 16, 30]),
+)
+def test_the_native_memory_store_matches_its_python_twin(
+    batches: list[tuple[float, list[Op]]], budget: int | None
+) -> None:
+    """Any operations, keys colliding, any moments and budgets: the C operations give the
+    Python ones' results and leave the same entries (tests/store/test_native.py replays
+    traffic)."""
+
+    async def run() -> None:
+        stores = twins(budget)
+        now = 1_800_000_000.0
+        for step, ops in batches:
+            now += step
+            await both(stores, ops, now)
+
+    asyncio.run(run())
