@@ -18,7 +18,10 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-EXTENSIONS = {"guard/store/_memory.c": "guard/store/_memory"}
+EXTENSIONS = {
+    "guard/store/_memory.c": "guard/store/_memory",
+    "guard/facts/_headers.c": "guard/facts/_headers",
+}
 """Source -> module path (without the platform's suffix)."""
 FLAGS = ["-shared", "-fPIC", "-O2", "-Wall"]
 

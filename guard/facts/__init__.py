@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guard import native
 from guard.config import GuardConfig
 from guard.facts.agent import Agent, classify_agent
 from guard.facts.client import (
@@ -31,6 +32,8 @@ MAX_HEADER_VALUE = 8192
 nothing the guard reads needs more, and it bounds the work."""
 
 _LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
+native_headers = native.load("guard.facts._headers")
+"""The C twin of :func:`_decode_headers`'s one-pass path, when the build compiled it."""
 
 
 @dataclass(slots=True)
@@ -97,10 +100,16 @@ class FactExtractor:
         self._addresses: dict[tuple[str | None, str | None], _Address] = {}
         self._routes: dict[str, RouteMatch] = {}
         self._clients: dict[tuple[str, str], str] = {}
+        self._decode = _decode_headers
+        if native.enabled():
+            if native_headers is None:
+                native.tell_missing("guard.facts._headers", "header decoding and the like")
+            else:
+                self._decode = _natively_decoded
 
     def extract(self, scope: Scope, now: float) -> Facts:
         """Read the facts of an HTTP scope; never raises on malformed headers."""
-        names, headers = _decode_headers(scope.get("headers") or ())
+        names, headers = self._decode(scope.get("headers") or ())
         cookies = parse_cookies(headers["cookie"]) if "cookie" in headers else {}
         peer = scope.get("client")
         address = self._address(peer[0] if peer else None, headers)
@@ -229,6 +238,16 @@ def _decode_headers(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
     ):
         return _decode_headers_slowly(raw)
     return names, headers
+
+
+def _natively_decoded(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:
+    """:func:`_decode_headers` with its one-pass path in C (``guard/facts/_headers.c``),
+    which hands anything unusual back to the Python."""
+    assert native_headers is not None  # only chosen when it is built
+    found: tuple[tuple[str, ...], dict[str, str]] | None = native_headers.decode(
+        raw, MAX_HEADER_VALUE
+    )
+    return found if found is not None else _decode_headers(raw)
 
 
 def _decode_headers_slowly(raw: object) -> tuple[tuple[str, ...], dict[str, str]]:

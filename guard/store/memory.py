@@ -21,15 +21,13 @@ measures both under a spray of a million addresses.
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from guard import native
 from guard.errors import ConfigError
 from guard.store.base import (
     DISTINCT_BUCKETS,
@@ -56,18 +54,10 @@ from guard.store.distinct import (
     new_exact_window,
 )
 
-logger = logging.getLogger("guard")
-
-native_ops: ModuleType | None
+native_ops = native.load("guard.store._memory")
 """The C twin of the handlers below (``guard/store/_memory.c``), when the build compiled it."""
-try:
-    from guard.store import _memory
-except ImportError as exc:
-    native_ops = None
-    NATIVE_MISSING = str(exc)
-else:
-    native_ops = _memory
-    _memory.setup(
+if native_ops is not None:
+    native_ops.setup(
         RateHit,
         DistinctCount,
         DistinctAdd,
@@ -78,8 +68,6 @@ else:
         DISTINCT_BUCKETS,
         SET_LIMIT,
     )
-    NATIVE_MISSING = ""
-_told = False
 
 Value = float | int | bytes | SketchWindow
 
@@ -134,6 +122,7 @@ class MemoryStore(Store):
             )
         self.max_weight = max_weight
         self.native = _use_native(native)
+        self._native_execute = native_ops.execute if self.native and native_ops else None
         self.weight = 0
         self.evicted = 0
         """Entries dropped for room since the store was made."""
@@ -173,8 +162,8 @@ class MemoryStore(Store):
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run ``ops`` in order; nothing awaits in between, so the batch is atomic."""
-        if self.native:
-            results: list[Result] = _memory.execute(self, ops, now)
+        if self._native_execute is not None:
+            results: list[Result] = self._native_execute(self, ops, now)
         else:
             handlers = self._handlers
             results = [handlers[type(op)](op, now) for op in ops]
@@ -326,21 +315,13 @@ class MemoryStore(Store):
 
 
 def _use_native(asked: bool | None) -> bool:
-    """Whether a store runs the C operations; says once per process when they are missing."""
-    global _told  # noqa: PLW0603 - one log line a process, not one a store
-    if asked is False or (asked is None and os.environ.get("GUARD_NATIVE") == "0"):
+    """Whether a store runs the C operations (saying once per process when they are missing)."""
+    if not native.enabled(asked):
         return False
     if native_ops is None:
         if asked:
-            raise ConfigError(
-                f"memory store: the native operations are not built ({NATIVE_MISSING})"
-            )
-        if not _told:
-            _told = True
-            logger.warning(
-                "guard: the memory store's native operations are not built (%s); running "
-                "the pure-Python ones (slower, the same results)",
-                NATIVE_MISSING,
-            )
+            reason = native.MISSING.get("guard.store._memory", "")
+            raise ConfigError(f"memory store: the native operations are not built ({reason})")
+        native.tell_missing("guard.store._memory", "the memory store's operations")
         return False
     return True

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import random
 
 import pytest
 
 from guard.config import IPNetwork
-from guard.facts.client import ClientAddressResolver, in_networks, network_group, parse_ip
+from guard.facts.client import (
+    ClientAddressResolver,
+    in_networks,
+    network_group,
+    network_of,
+    parse_ip,
+)
 
 PROXIES: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("10.0.0.0/8"),
@@ -194,3 +201,19 @@ def test_in_networks_ignores_other_family() -> None:
     assert not in_networks(ip("2001:db8::1"), (ipaddress.ip_network("10.0.0.0/8"),))
     assert in_networks(ip("2001:db8:ffff:1::1"), PROXIES)
     assert not in_networks(ip("11.0.0.1"), PROXIES)
+
+
+def test_network_of_is_the_block_ipaddress_computes() -> None:
+    """The /24 or /64 as ``ipaddress`` writes the network, for addresses at every edge."""
+    rng = random.Random(24)
+    samples = [
+        *(ipaddress.IPv4Address(rng.getrandbits(32)) for _ in range(2000)),
+        *(ipaddress.IPv6Address(rng.getrandbits(128)) for _ in range(2000)),
+        *(ipaddress.IPv6Address(rng.getrandbits(16) << 64) for _ in range(200)),  # zero runs
+        *map(ipaddress.ip_address, ["0.0.0.0", "255.255.255.255", "::", "::1", "ffff::"]),
+        *map(ipaddress.ip_address, ["2001:db8::", "::ffff:0:0", "64:ff9b::1.2.3.4"]),
+    ]
+    for address in samples:
+        prefix = 24 if address.version == 4 else 64
+        expected = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+        assert network_of(address) == expected, address

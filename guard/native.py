@@ -1,0 +1,45 @@
+"""guard's compiled parts: loading them, turning them off, and saying when they are missing.
+
+Each is a C twin of a Python function or class that stays in the package and serves where
+the build could not compile the C (see ``hatch_build.py``); ``GUARD_NATIVE=0`` makes every
+part run its Python twin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from types import ModuleType
+
+logger = logging.getLogger("guard")
+MISSING: dict[str, str] = {}
+"""Module -> why it could not be imported."""
+_told: set[str] = set()
+
+
+def load(module: str) -> ModuleType | None:
+    """The compiled module, or None (the reason kept in :data:`MISSING`)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        MISSING[module] = str(exc)
+        return None
+
+
+def enabled(asked: bool | None = None) -> bool:
+    """Whether to run compiled parts: as asked, else unless ``GUARD_NATIVE=0``."""
+    return asked if asked is not None else os.environ.get("GUARD_NATIVE") != "0"
+
+
+def tell_missing(module: str, what: str) -> None:
+    """Log once a process that ``what`` runs in Python because ``module`` is not built."""
+    if module in _told:
+        return
+    _told.add(module)
+    logger.warning(
+        "guard: %s run in Python: %s is not built (%s); the same results, slower",
+        what,
+        module,
+        MISSING.get(module, "not imported"),
+    )
