@@ -21,6 +21,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 EXTENSIONS = {
     "guard/store/_memory.c": "guard/store/_memory",
     "guard/facts/_headers.c": "guard/facts/_headers",
+    "guard/store/_batch.c": "guard/store/_batch",
 }
 """Source -> module path (without the platform's suffix)."""
 FLAGS = ["-shared", "-fPIC", "-O2", "-Wall"]

@@ -31,6 +31,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.crc import key_slot
 
+from guard import native
 from guard.errors import ConfigError, StorageError
 from guard.store.base import (
     DISTINCT_BUCKETS,
@@ -42,6 +43,7 @@ from guard.store.base import (
     Result,
     Store,
     ValueGet,
+    ValuePut,
     bucket_of,
 )
 from guard.store.resp import RespConnection
@@ -133,6 +135,30 @@ class _Encoder:
         return packed
 
 
+native_batch = native.load("guard.store._batch")
+"""The C twin of :class:`_Encoder` (``guard/store/_batch.c``), when the build compiled it."""
+if native_batch is not None:
+    native_batch.setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, DISTINCT_BUCKETS)
+
+
+def encode_python(items: Sequence[tuple[Op, float | None]], now: float) -> tuple[list[str], bytes]:
+    """The script call's KEYS and argument for ``items`` ((op, moment made) pairs)."""
+    encoder = _Encoder(now)
+    for op, at in items:
+        encoder.add(op, at)
+    return encoder.keys, encoder.packed()
+
+
+def _encoding(asked: bool | None = None) -> Any:
+    """The encoder a store uses: the C one unless it is not built or turned off."""
+    if not native.enabled(asked):
+        return encode_python
+    if native_batch is None:
+        native.tell_missing("guard.store._batch", "the Redis store's script calls")
+        return encode_python
+    return native_batch.encode
+
+
 def _decode(op: Op, raw: Any) -> Result:
     """One script result as the op's result type."""
     if isinstance(op, RateHit):
@@ -221,6 +247,8 @@ class RedisStore(Store):
         timeout: seconds a whole batch may take before it counts as a failure.
         hold_writes: seconds post-response writes may wait to share a call (default
             :data:`HOLD_WRITES`, the next loop turn).
+        native: whether to encode script calls in C (None: when built and not turned off
+            with ``GUARD_NATIVE=0``); the same calls either way.
     """
 
     def __init__(
@@ -228,6 +256,8 @@ class RedisStore(Store):
         client: Client,
         timeout: float = DEFAULT_TIMEOUT,
         hold_writes: float | None = None,
+        *,
+        native: bool | None = None,
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -242,6 +272,7 @@ class RedisStore(Store):
         self._calls_out = 0
         self._timer: asyncio.Handle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
+        self._encode = _encoding(native)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -403,13 +434,15 @@ class RedisStore(Store):
             await self.client.initialize()
         self._discovered = True
 
-    async def _run(self, client: Any, encoder: _Encoder) -> list[Any]:
-        packed = encoder.packed()
+    async def _run(
+        self, client: Any, items: Sequence[tuple[Op, float | None]], now: float
+    ) -> list[Any]:
+        keys, packed = self._encode(items, now)
         try:
-            reply = await client.evalsha(SCRIPT_SHA, len(encoder.keys), *encoder.keys, packed)
+            reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
         except redis_errors.NoScriptError:
             await client.script_load(SCRIPT)
-            reply = await client.evalsha(SCRIPT_SHA, len(encoder.keys), *encoder.keys, packed)
+            reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
         return _unpacked(reply)
 
     async def _run_items(self, items: list[tuple[Op, float | None]], now: float) -> list[Any]:
@@ -418,21 +451,16 @@ class RedisStore(Store):
         (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
         """
         if not self.cluster:  # one server: one call, no grouping to undo
-            encoder = _Encoder(now)
-            for op, at in items:
-                encoder.add(op, at)
-            single: list[Any] = await self._run(self.client, encoder)
-            return single
+            return await self._run(self.client, items, now)
         groups: dict[int, list[int]] = {}
         for index, (op, _) in enumerate(items):
             groups.setdefault(_slot(op), []).append(index)
-        encoders = []
-        for indexes in groups.values():
-            encoder = _Encoder(now)
-            for index in indexes:
-                encoder.add(*items[index])
-            encoders.append(encoder)
-        replies = await asyncio.gather(*(self._run(self.client, e) for e in encoders))
+        replies = await asyncio.gather(
+            *(
+                self._run(self.client, [items[index] for index in indexes], now)
+                for indexes in groups.values()
+            )
+        )
         results: list[Any] = [None] * len(items)
         for indexes, raw in zip(groups.values(), replies, strict=True):
             for index, item in zip(indexes, raw, strict=True):
