@@ -3,7 +3,9 @@
 Drives ``GuardMiddleware`` (configured as in ``bench.toml``: every check runs, nothing is
 refused) in front of an app that answers at once, with the requests ``wrk_resumes.lua``
 sends: Chrome reading random resumes as one of 10,000 clients behind a trusted proxy.
-Prints the best of several passes, in microseconds a request:
+Prints the best of several passes, in microseconds a request, with the compiled parts
+(``native``) and with their pure-Python twins (``python``, ``GUARD_NATIVE=0``), measured in
+turn in one run:
 
 - ``facts_us``: reading the request's facts alone (``FactExtractor.extract``), the first
   step of every decision, as ``benchmarks/facts_only.py`` serves it: a floor for the guard;
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import re
@@ -39,6 +42,8 @@ from guard.types import Message, Receive, Scope, Send
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "bench.toml"
 PASSES = 3
+ROUNDS = 2
+SCRIPT_STAT = re.compile(r"cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)")
 IN_FLIGHT = 16
 CHROME = (
     b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -141,8 +146,18 @@ def facts_cost(scopes: Sequence[Scope]) -> float:
     return best / len(scopes) * 1e6
 
 
+def measure_all(scopes: Sequence[Scope], redis_url: str) -> dict[str, float]:
+    """Facts, memory and Redis costs with the compiled parts as ``GUARD_NATIVE`` says."""
+    return {
+        "facts_us": round(facts_cost(scopes), 1),
+        "memory_us": round(asyncio.run(cost("memory://", scopes, 1)), 1),
+        "redis_python_us": round(asyncio.run(cost(redis_url, scopes, IN_FLIGHT)), 1),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure both stores and write the results."""
+    """Measure both stores, with the C parts and with their Python twins, interleaved
+    (``ROUNDS`` times, the best of each kept), and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args(argv)
@@ -151,21 +166,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         request(rng.randrange(10_000), 100_000 + rng.randrange(10_000))
         for _ in range(args.requests)
     ]
-    facts = facts_cost(scopes)
-    memory = asyncio.run(cost("memory://", scopes, 1))
+    runs: dict[str, list[dict[str, float]]] = {"native": [], "pure_python": []}
     with RedisServer() as server:
-        redis = asyncio.run(cost(f"{server.url}?timeout=1", scopes, IN_FLIGHT))
-        stats = server.command("INFO", "commandstats")
-    script = re.search(r"cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)", stats)
-    result = {
+        url = f"{server.url}?timeout=1"
+        for _ in range(ROUNDS):
+            for flavour in ("pure_python", "native"):
+                os.environ["GUARD_NATIVE"] = "1" if flavour == "native" else "0"
+                server.command("CONFIG", "RESETSTAT")
+                run = measure_all(scopes, url)
+                found = SCRIPT_STAT.search(server.command("INFO", "commandstats"))
+                run["redis_script_calls"] = float(found.group(1)) if found else 0.0
+                run["redis_script_us_per_call"] = float(found.group(2)) if found else 0.0
+                runs[flavour].append(run)
+    os.environ.pop("GUARD_NATIVE", None)
+    result: dict[str, object] = {
         "requests": args.requests,
-        "facts_us": round(facts, 1),
-        "memory_us": round(memory, 1),
-        "redis_python_us": round(redis, 1),
+        "rounds": ROUNDS,
+        **{
+            flavour: {name: min(run[name] for run in done) for name in done[0]}
+            for flavour, done in runs.items()
+        },
         "redis_in_flight": IN_FLIGHT,
-        "redis_script_calls": int(script.group(1)) if script else None,
-        "redis_script_us_per_call": float(script.group(2)) if script else None,
-        "python": platform.python_version(),
+        "python_version": platform.python_version(),
         "date": time.strftime("%Y-%m-%d"),
     }
     print(json.dumps(result, indent=2))
