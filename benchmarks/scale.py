@@ -1,7 +1,8 @@
 """What the guard costs its Redis: CPU, bytes and commands a request, memory a tracked
 client, and so how many guarded requests one shard serves and what a site would need.
 
-For each count of distinct clients (10,000, 100,000 and 1,000,000 by default) a fresh
+For each count of distinct clients (10,000, 100,000 and 1,000,000 by default, four to a
+/24: ``--per-network``) a fresh
 ``redis-server`` on a free port takes one guarded request from each client, as
 ``hot_path.py`` sends them (Chrome reading a random resume behind a trusted proxy; the
 ``bench.toml`` config: every check runs, nothing is refused), 16 in flight. Read from Redis
@@ -45,9 +46,17 @@ HEADROOM = 0.6
 SITES = (10_000, 100_000, 1_000_000)
 
 
-def client_address(n: int) -> str:
-    """The n-th client: distinct addresses for up to 2**24 clients, 256 to a /24."""
-    return f"11.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+PER_NETWORK = 4
+"""Clients to a /24 by default. Real visitors are spread thin over networks (a million a day
+come from hundreds of thousands of them); 256 to a /24, as runs before 2026-12-03 had it,
+kept sitewide counts of networks small and cheap."""
+
+
+def client_address(n: int, per_network: int = PER_NETWORK) -> str:
+    """The n-th client: distinct addresses, ``per_network`` (1 to 256) to a /24, in 11/8 and
+    the /8s after it."""
+    network, host = divmod(n, per_network)
+    return f"{11 + (network >> 16)}.{(network >> 8) & 255}.{network & 255}.{host}"
 
 
 def info(server: RedisServer, section: str) -> dict[str, str]:
@@ -92,7 +101,7 @@ def snapshot(server: RedisServer) -> dict[str, float]:
     }
 
 
-async def guard_clients(url: str, clients: int) -> float:
+async def guard_clients(url: str, clients: int, per_network: int = PER_NETWORK) -> float:
     """One guarded request from each of ``clients``; wall seconds."""
     rng = random.Random(clients)
     app = GuardMiddleware(instant_app, demo_config({"store": f"{url}?timeout=2"}, path=CONFIG))
@@ -100,7 +109,7 @@ async def guard_clients(url: str, clients: int) -> float:
     for n in range(clients):
         scope = request(0, 100_000 + rng.randrange(10_000))
         scope["headers"] = [
-            (k, client_address(n).encode()) if k == b"x-forwarded-for" else (k, v)
+            (k, client_address(n, per_network).encode()) if k == b"x-forwarded-for" else (k, v)
             for k, v in scope["headers"]
         ]
         scopes.append(scope)
@@ -112,17 +121,18 @@ async def guard_clients(url: str, clients: int) -> float:
     return time.perf_counter() - began
 
 
-def measure(clients: int) -> dict[str, Any]:
+def measure(clients: int, per_network: int = PER_NETWORK) -> dict[str, Any]:
     """A fresh Redis, ``clients`` guarded requests, and what they cost it."""
     with RedisServer() as server:
         before = snapshot(server)
-        seconds = asyncio.run(guard_clients(server.url, clients))
+        seconds = asyncio.run(guard_clients(server.url, clients, per_network))
         after = snapshot(server)
     delta = {key: after[key] - before[key] for key in before}
     per = 1 / clients
     cpu_us = delta["cpu_s"] * 1e6 * per
     return {
         "clients": clients,
+        "clients_per_network": per_network,
         "seconds": round(seconds, 1),
         "redis_cpu_us_per_request": round(cpu_us, 1),
         "script_calls_per_request": round(delta["scripts"] * per, 2),
@@ -190,6 +200,7 @@ def markdown(result: dict[str, Any]) -> str:
         "# Scale: what the guard costs its Redis",
         "",
         f"{result['date']}, one guarded request from each client, {IN_FLIGHT} in flight, "
+        f"{result['runs'][0]['clients_per_network']} clients to a /24, "
         "`benchmarks/bench.toml` (every check, nothing refused), Redis "
         f"{result['redis_version']}.",
         "",
@@ -249,10 +260,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--cluster-clients", type=int, default=100_000, help="a 3-master cluster run (0: none)"
     )
+    parser.add_argument(
+        "--per-network",
+        type=int,
+        default=PER_NETWORK,
+        help=f"clients to a /24 ({PER_NETWORK}; 256 as runs before 2026-12-03)",
+    )
     args = parser.parse_args(argv)
+    if not 1 <= args.per_network <= 256:
+        parser.error("--per-network must be 1 to 256")
     runs = []
     for clients in (int(c) for c in args.clients.split(",")):
-        runs.append(measure(clients))
+        runs.append(measure(clients, args.per_network))
         print(json.dumps(runs[-1]), flush=True)
     cluster = measure_cluster(args.cluster_clients) if args.cluster_clients else None
     if cluster is not None:
