@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import math
 import random
 import re
@@ -101,7 +102,23 @@ def snapshot(server: RedisServer) -> dict[str, float]:
     }
 
 
-async def guard_clients(url: str, clients: int, per_network: int = PER_NETWORK) -> float:
+class Troubles(logging.Handler):
+    """Counts what the guard logs at WARNING and above while it runs: a store failing, a
+    request served unguarded. A run with any measured fail-open traffic, not the guard."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.first = self.first or record.getMessage()[:200]
+
+
+async def guard_clients(
+    url: str, clients: int, per_network: int = PER_NETWORK, troubles: Troubles | None = None
+) -> float:
     """One guarded request from each of ``clients``; wall seconds."""
     rng = random.Random(clients)
     app = GuardMiddleware(instant_app, demo_config({"store": f"{url}?timeout=2"}, path=CONFIG))
@@ -113,19 +130,23 @@ async def guard_clients(url: str, clients: int, per_network: int = PER_NETWORK) 
             for k, v in scope["headers"]
         ]
         scopes.append(scope)
+    watch = troubles or Troubles()
+    logging.getLogger("guard").addHandler(watch)
     began = time.perf_counter()
     try:
         await drive(app, scopes, IN_FLIGHT)
     finally:
         await app.guard.aclose()  # sends held writes
+        logging.getLogger("guard").removeHandler(watch)
     return time.perf_counter() - began
 
 
 def measure(clients: int, per_network: int = PER_NETWORK) -> dict[str, Any]:
     """A fresh Redis, ``clients`` guarded requests, and what they cost it."""
+    troubles = Troubles()
     with RedisServer() as server:
         before = snapshot(server)
-        seconds = asyncio.run(guard_clients(server.url, clients, per_network))
+        seconds = asyncio.run(guard_clients(server.url, clients, per_network, troubles))
         after = snapshot(server)
     delta = {key: after[key] - before[key] for key in before}
     per = 1 / clients
@@ -133,6 +154,8 @@ def measure(clients: int, per_network: int = PER_NETWORK) -> dict[str, Any]:
     return {
         "clients": clients,
         "clients_per_network": per_network,
+        "guard_warnings": troubles.count,
+        "first_warning": troubles.first,
         "seconds": round(seconds, 1),
         "redis_cpu_us_per_request": round(cpu_us, 1),
         "script_calls_per_request": round(delta["scripts"] * per, 2),
@@ -150,13 +173,16 @@ def measure(clients: int, per_network: int = PER_NETWORK) -> dict[str, Any]:
 def measure_cluster(clients: int) -> dict[str, Any]:
     """A 3-master Redis Cluster, ``clients`` guarded requests: throughput, and each node's
     keys and CPU (the hash tags must spread clients over the nodes)."""
+    troubles = Troubles()
     with RedisClusterProcess(3) as cluster:
         nodes = cluster.nodes
         before = [snapshot(node) for node in nodes]
-        seconds = asyncio.run(guard_clients(cluster.url, clients))
+        seconds = asyncio.run(guard_clients(cluster.url, clients, troubles=troubles))
         after = [snapshot(node) for node in nodes]
     return {
         "clients": clients,
+        "guard_warnings": troubles.count,
+        "first_warning": troubles.first,
         "seconds": round(seconds, 1),
         "requests_per_second": round(clients / seconds),
         "nodes": [
@@ -278,18 +304,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(cluster), flush=True)
     with RedisServer() as server:
         version = info(server, "server")["redis_version"]
-    result = {
+    troubled = [row for row in [*runs, *([cluster] if cluster else [])] if row["guard_warnings"]]
+    result: dict[str, Any] = {
+        "valid": not troubled,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "redis_version": version,
         "runs": runs,
         "sizing": sizing(runs),
         "cluster": cluster,
     }
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)
+    if troubled:
+        table += (
+            "\n**INVALID**: the guard logged warnings (it failed open) in "
+            + "; ".join(
+                f"the {row['clients']:,}-client run ({row['guard_warnings']}x: {row['first_warning']})"
+                for row in troubled
+            )
+            + ". These figures measure fail-open traffic, not the guard.\n"
+        )
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(table)
     print(table)
-    return 0
+    return 1 if troubled else 0
 
 
 if __name__ == "__main__":
