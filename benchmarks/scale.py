@@ -318,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         table += (
             "\n**INVALID**: the guard logged warnings (it failed open) in "
             + "; ".join(
-                f"the {row['clients']:,}-client run ({row['guard_warnings']}x: {row['first_warning']})"
+                f"the {row['clients']:,}-client run "
+                f"({row['guard_warnings']}x: {row['first_warning']})"
                 for row in troubled
             )
             + ". These figures measure fail-open traffic, not the guard.\n"
