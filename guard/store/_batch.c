@@ -7,9 +7,7 @@
  * MessagePack is written as msgpack-python writes it with use_bin_type=False: text and
  * bytes both as raw strings, ints in their smallest form, floats as doubles.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <math.h>
+#include "_common.h"
 #include <string.h>
 
 typedef struct {
@@ -137,42 +135,7 @@ static int pack_attr(Buffer *b, PyObject *op, PyObject *name) {
     return status;
 }
 
-/* CPython's float floor division (floatobject.c), as base.bucket_of computes it. */
-static double floor_div(double vx, double wx) {
-    double mod = fmod(vx, wx);
-    double div = (vx - mod) / wx;
-    if (mod && ((wx < 0) != (mod < 0))) div -= 1.0;
-    if (!div) return copysign(0.0, vx / wx);
-    double floordiv = floor(div);
-    if (div - floordiv > 0.5) floordiv += 1.0;
-    return floordiv;
-}
 
-static int bucket_of(double now, double window, long long *out) {
-    double q = floor_div(now, window / (double)kinds.buckets);
-    if (!isfinite(q)) {
-        PyErr_SetString(PyExc_OverflowError, "cannot convert float infinity to integer");
-        return -1;
-    }
-    *out = (long long)q;
-    return 0;
-}
-
-static int get_double(PyObject *obj, PyObject *name, double *out) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) return -1;
-    *out = PyFloat_AsDouble(value);
-    Py_DECREF(value);
-    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
-}
-
-static int get_flag(PyObject *obj, PyObject *name) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) return -1;
-    int truth = PyObject_IsTrue(value);
-    Py_DECREF(value);
-    return truth;
-}
 
 /* max(math.ceil(seconds * 1000), 1) */
 static int pack_ttl_ms(Buffer *b, double seconds) {
@@ -258,7 +221,8 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
         long long current;
         int reserve;
         if (pack_code(b, 'C') < 0 || pack_key(b, op, keys, index) < 0 ||
-            get_double(op, s_window, &window) < 0 || bucket_of(when, window, &current) < 0 ||
+            get_double(op, s_window, &window) < 0 ||
+            bucket_of(when, window, kinds.buckets, &current) < 0 ||
             (reserve = get_flag(op, s_reserve)) < 0 || pack_int(b, current) < 0 ||
             pack_int(b, kinds.buckets) < 0 || pack_int(b, reserve) < 0) {
             return -1;
@@ -270,7 +234,8 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
         long long bucket;
         int release;
         if (pack_code(b, 'A') < 0 || pack_key(b, op, keys, index) < 0 ||
-            get_double(op, s_window, &window) < 0 || bucket_of(when, window, &bucket) < 0 ||
+            get_double(op, s_window, &window) < 0 ||
+            bucket_of(when, window, kinds.buckets, &bucket) < 0 ||
             (release = get_flag(op, s_release)) < 0 || pack_int(b, bucket) < 0 ||
             pack_int(b, release) < 0) {
             return -1;
@@ -410,11 +375,6 @@ static struct PyModuleDef module_def = {
     methods, NULL, NULL, NULL, NULL,
 };
 
-#define INTERN(var, text)                                  \
-    do {                                                   \
-        var = PyUnicode_InternFromString(text);            \
-        if (var == NULL) return NULL;                      \
-    } while (0)
 
 PyMODINIT_FUNC PyInit__batch(void) {
     INTERN(s_key, "key");

@@ -10,9 +10,7 @@
  *
  * The Python file is the specification: every step below names the line it mirrors.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <math.h>
+#include "_common.h"
 
 /* distinct.py: EXPIRES, ENTRY_WEIGHT, IN_FLIGHT, OLDEST and the four reserved entries. */
 #define EXPIRES 0
@@ -36,46 +34,6 @@ static PyObject *s_entries, *s_weight, *s_key, *s_limit, *s_period, *s_cost, *s_
     *s_reserve, *s_member, *s_release, *s_kind, *s_ttl, *s_value, *s_pack, *s_unpack,
     *s_move_to_end, *s_in_flight, *s_count, *s_add, *s_of;
 
-/* CPython's float floor division (floatobject.c, _float_div_mod), so a bucket index here
- * is the one `now // (window / DISTINCT_BUCKETS)` gives in Python. */
-static double floor_div(double vx, double wx) {
-    double mod = fmod(vx, wx);
-    double div = (vx - mod) / wx;
-    if (mod) {
-        if ((wx < 0) != (mod < 0)) {
-            div -= 1.0;
-        }
-    }
-    double floordiv;
-    if (div) {
-        floordiv = floor(div);
-        if (div - floordiv > 0.5) {
-            floordiv += 1.0;
-        }
-    } else {
-        floordiv = copysign(0.0, vx / wx);
-    }
-    return floordiv;
-}
-
-/* base.bucket_of */
-static int bucket_of(double now, double window, long long *out) {
-    double q = floor_div(now, window / (double)kinds.buckets);
-    if (!isfinite(q)) {
-        PyErr_SetString(PyExc_OverflowError, "cannot convert float infinity to integer");
-        return -1;
-    }
-    *out = (long long)q;
-    return 0;
-}
-
-static int get_double(PyObject *obj, PyObject *name, double *out) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL) return -1;
-    *out = PyFloat_AsDouble(value);
-    Py_DECREF(value);
-    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
-}
 
 /* An entry's expiry (index 0) or weight (index 2): a tuple's items, a window's keys. */
 static PyObject *field(PyObject *entry, int index) {
@@ -393,7 +351,7 @@ static PyObject *op_count(Batch *b, PyObject *op, double now) {
     double window;
     if (get_double(op, s_window, &window) < 0) return NULL;
     long long bucket;
-    if (bucket_of(now, window, &bucket) < 0) return NULL;
+    if (bucket_of(now, window, kinds.buckets, &bucket) < 0) return NULL;
     PyObject *reserve_obj = PyObject_GetAttr(op, s_reserve);
     if (reserve_obj == NULL) return NULL;
     int reserve = PyObject_IsTrue(reserve_obj);
@@ -489,7 +447,7 @@ static PyObject *op_add(Batch *b, PyObject *op, double now) {
         goto done;
     }
     long long bucket;
-    if (bucket_of(now, window, &bucket) < 0) goto done;
+    if (bucket_of(now, window, kinds.buckets, &bucket) < 0) goto done;
     double expires = (double)(bucket + 1) * window / (double)kinds.buckets + window;
     if (sketch) {
         PyObject *index = PyLong_FromLongLong(bucket);
@@ -659,11 +617,6 @@ static struct PyModuleDef module_def = {
     "The memory store's operations in C (see guard/store/memory.py).", -1, methods,
 };
 
-#define INTERN(var, text)                                  \
-    do {                                                   \
-        var = PyUnicode_InternFromString(text);            \
-        if (var == NULL) return NULL;                      \
-    } while (0)
 
 PyMODINIT_FUNC PyInit__memory(void) {
     INTERN(s_entries, "_entries");
