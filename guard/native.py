@@ -12,19 +12,41 @@ import logging
 import os
 from types import ModuleType
 
+from guard.errors import ConfigError
+
 logger = logging.getLogger("guard")
 MISSING: dict[str, str] = {}
 """Module -> why it could not be imported."""
+_loaded: dict[str, ModuleType | None] = {}
 _told: set[str] = set()
 
 
 def load(module: str) -> ModuleType | None:
-    """The compiled module, or None (the reason kept in :data:`MISSING`)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        MISSING[module] = str(exc)
+    """The compiled module (imported once), or None (the reason kept in :data:`MISSING`)."""
+    if module not in _loaded:
+        try:
+            _loaded[module] = importlib.import_module(module)
+        except ImportError as exc:
+            MISSING[module] = str(exc)
+            _loaded[module] = None
+    return _loaded[module]
+
+
+def use(module: str, what: str, asked: bool | None = None) -> ModuleType | None:
+    """The compiled module a part should run, or None for its Python twin: as ``asked``,
+    else unless ``GUARD_NATIVE=0``; a missing one is logged once (``what`` names the part).
+
+    Raises:
+        ConfigError: asked for it, and it is not built.
+    """
+    if not enabled(asked):
         return None
+    found = load(module)
+    if found is None:
+        if asked:
+            raise ConfigError(f"{what}: {module} is not built ({MISSING.get(module, '')})")
+        tell_missing(module, what)
+    return found
 
 
 def enabled(asked: bool | None = None) -> bool:

@@ -100,12 +100,8 @@ class FactExtractor:
         self._addresses: dict[tuple[str | None, str | None], _Address] = {}
         self._routes: dict[str, RouteMatch] = {}
         self._clients: dict[tuple[str, str], str] = {}
-        self._decode = _decode_headers
-        if native.enabled():
-            if native_headers is None:
-                native.tell_missing("guard.facts._headers", "header decoding and the like")
-            else:
-                self._decode = _natively_decoded
+        compiled = native.use("guard.facts._headers", "header decoding")
+        self._decode = _decode_headers if compiled is None else _natively_decoded
 
     def extract(self, scope: Scope, now: float) -> Facts:
         """Read the facts of an HTTP scope; never raises on malformed headers."""

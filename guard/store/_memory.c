@@ -352,10 +352,7 @@ static PyObject *op_count(Batch *b, PyObject *op, double now) {
     if (get_double(op, s_window, &window) < 0) return NULL;
     long long bucket;
     if (bucket_of(now, window, kinds.buckets, &bucket) < 0) return NULL;
-    PyObject *reserve_obj = PyObject_GetAttr(op, s_reserve);
-    if (reserve_obj == NULL) return NULL;
-    int reserve = PyObject_IsTrue(reserve_obj);
-    Py_DECREF(reserve_obj);
+    int reserve = get_flag(op, s_reserve);
     if (reserve < 0) return NULL;
     PyObject *key = PyObject_GetAttr(op, s_key);
     if (key == NULL) return NULL;
@@ -409,10 +406,7 @@ done:
 static PyObject *op_add(Batch *b, PyObject *op, double now) {
     double window;
     if (get_double(op, s_window, &window) < 0) return NULL;
-    PyObject *release_obj = PyObject_GetAttr(op, s_release);
-    if (release_obj == NULL) return NULL;
-    int release = PyObject_IsTrue(release_obj);
-    Py_DECREF(release_obj);
+    int release = get_flag(op, s_release);
     if (release < 0) return NULL;
     PyObject *key = PyObject_GetAttr(op, s_key);
     if (key == NULL) return NULL;

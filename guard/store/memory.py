@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from guard import native
+from guard import native as _native
 from guard.errors import ConfigError
 from guard.store.base import (
     DISTINCT_BUCKETS,
@@ -54,7 +54,7 @@ from guard.store.distinct import (
     new_exact_window,
 )
 
-native_ops = native.load("guard.store._memory")
+native_ops = _native.load("guard.store._memory")
 """The C twin of the handlers below (``guard/store/_memory.c``), when the build compiled it."""
 if native_ops is not None:
     native_ops.setup(
@@ -121,8 +121,9 @@ class MemoryStore(Store):
                 f"bytes), got {max_weight}"
             )
         self.max_weight = max_weight
-        self.native = _use_native(native)
-        self._native_execute = native_ops.execute if self.native and native_ops else None
+        compiled = _native.use("guard.store._memory", "the memory store's operations", native)
+        self.native = compiled is not None
+        self._native_execute = compiled.execute if compiled is not None else None
         self.weight = 0
         self.evicted = 0
         """Entries dropped for room since the store was made."""
@@ -312,16 +313,3 @@ class MemoryStore(Store):
                 continue
             self.weight -= int(entry[2])
             self.evicted += 1
-
-
-def _use_native(asked: bool | None) -> bool:
-    """Whether a store runs the C operations (saying once per process when they are missing)."""
-    if not native.enabled(asked):
-        return False
-    if native_ops is None:
-        if asked:
-            reason = native.MISSING.get("guard.store._memory", "")
-            raise ConfigError(f"memory store: the native operations are not built ({reason})")
-        native.tell_missing("guard.store._memory", "the memory store's operations")
-        return False
-    return True

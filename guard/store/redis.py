@@ -151,12 +151,8 @@ def encode_python(items: Sequence[tuple[Op, float | None]], now: float) -> tuple
 
 def _encoding(asked: bool | None = None) -> Any:
     """The encoder a store uses: the C one unless it is not built or turned off."""
-    if not native.enabled(asked):
-        return encode_python
-    if native_batch is None:
-        native.tell_missing("guard.store._batch", "the Redis store's script calls")
-        return encode_python
-    return native_batch.encode
+    compiled = native.use("guard.store._batch", "the Redis store's script calls", asked)
+    return encode_python if compiled is None else compiled.encode
 
 
 def _decode(op: Op, raw: Any) -> Result:
@@ -167,7 +163,7 @@ def _decode(op: Op, raw: Any) -> Result:
     if isinstance(op, DistinctCount):
         return int(raw)
     if isinstance(op, ValueGet):
-        return op.kind.unpack(raw) if raw else None
+        return None if raw is None or raw is False else op.kind.unpack(raw)
     return None
 
 

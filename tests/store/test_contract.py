@@ -28,6 +28,7 @@ from guard.store.base import (
     actor_keys,
 )
 from guard.store.redis import RedisStore
+from tests.store.twins import Blob
 
 pytestmark = pytest.mark.anyio
 
@@ -338,6 +339,13 @@ async def test_value_round_trip_of_client_profile(store: Store, key: Callable[[s
 async def test_value_absent_is_none(store: Store, key: Callable[[str], str]) -> None:
     """Reading a key never written gives None."""
     assert await one(store, ValueGet(key("absent"), ClientProfile), T0) is None
+
+
+async def test_an_empty_value_is_a_value(store: Store, key: Callable[[str], str]) -> None:
+    """A value that packs to no bytes reads back as itself, not as absent."""
+    name = key("empty")
+    await one(store, ValuePut(name, Blob(b""), 3600.0), T0)
+    assert await one(store, ValueGet(name, Blob), T0 + 1) == Blob(b"")
 
 
 async def test_value_put_replaces(store: Store, key: Callable[[str], str]) -> None:

@@ -162,7 +162,7 @@ def test_without_the_native_build_the_python_serves_and_says_so(
 ) -> None:
     """No compiled operations: the store runs the Python ones and logs it once; asking for
     native ones then is a config error."""
-    monkeypatch.setattr(memory, "native_ops", None)
+    monkeypatch.setitem(native._loaded, "guard.store._memory", None)
     monkeypatch.setitem(native.MISSING, "guard.store._memory", "no module named it")
     monkeypatch.setattr(native, "_told", set())
     monkeypatch.delenv("GUARD_NATIVE", raising=False)
