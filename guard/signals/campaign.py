@@ -32,6 +32,14 @@ from guard.signals.profile import ClientProfile
 from guard.store.base import DistinctAdd, DistinctCount, Op, Result, ValueGet, ValuePut, actor_key
 
 HOLD = 600.0
+REREAD = 1.0
+"""Seconds a worker answers from its own view of the sitewide count and state before
+reading them again (every record read used to: two reads on the one key every request
+shares, a recount of a union of dense sketches each time, and on a cluster one hot shard)."""
+REREAD_SHARE = 64
+"""...or sooner, once this worker has added a 64th of the count it read (at least one): its
+own adds are counted on top, so its view is never short of its own readers, and while the
+count is small every add is followed by a fresh read, as before."""
 REFRESH = 5.0
 """During a campaign its state is written at most this often, not on every read."""
 WINDOW = 60.0
@@ -92,6 +100,26 @@ class CampaignState:
         return cls(list(usual), minute, started, last)
 
 
+@dataclass(slots=True)
+class _View:
+    """This worker's copy of the sitewide count and state, and its own adds since."""
+
+    count: int
+    state: CampaignState
+    read_at: float
+    added: int = 0
+
+    def fresh(self, now: float) -> bool:
+        """Whether it may still answer for the store at ``now``."""
+        return 0.0 <= now - self.read_at < REREAD and self.added < max(
+            1, self.count // REREAD_SHARE
+        )
+
+
+_FROM_VIEW = object()
+"""Kept by ``plan`` when the request is judged from the worker's view (no reads planned)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Seen:
     newcomer: bool
@@ -119,17 +147,27 @@ class CampaignSignal(BaseSignal):
         prefix = config.key_prefix
         self.readers_key = actor_key(prefix, "global", "all", "cr")
         self.state_key = actor_key(prefix, "global", "all", "cs")
+        self._view: _View | None = None
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
         if facts.route.record_id is None or not facts.route.route_class.sensitive:
             return ()
+        if self._view is not None and self._view.fresh(facts.now):
+            report.keep(self, _FROM_VIEW)
+            return ()
         return (DistinctCount(self.readers_key, WINDOW), ValueGet(self.state_key, CampaignState))
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        if len(results) != 2 or report.degraded:
+        if report.degraded:
             return  # in an outage every client looks new to the stand-in store: no crowd
-        count = results[0] if isinstance(results[0], int) else 0
-        state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
+        view = self._view
+        if len(results) == 2:
+            count = results[0] if isinstance(results[0], int) else 0
+            state = results[1] if isinstance(results[1], CampaignState) else CampaignState()
+            view = self._view = _View(count, state, facts.now)
+        elif view is None or report.kept(self) is not _FROM_VIEW:
+            return  # not a record read, or judged without the store (it is out)
+        count, state = view.count + view.added, view.state
         profile = report.read(PROFILE)
         newcomer = profile is None or profile.documents <= NEW_CLIENT_PAGES
         young = is_young(profile, facts.now)
@@ -146,12 +184,14 @@ class CampaignSignal(BaseSignal):
             report.add("campaign", CAMPAIGN_WEIGHT)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:
-        seen: _Seen | None = report.kept(self)
-        if seen is None:
+        seen = report.kept(self)
+        if not isinstance(seen, _Seen):
             return ()
         ops: list[Op] = []
         if seen.newcomer and status:
             ops.append(DistinctAdd(self.readers_key, facts.actors["network"], WINDOW))
+            if self._view is not None:
+                self._view.added += 1
         state, minute = seen.state, int(facts.now // 60)
         since, dirty = facts.now - state.last_exceeded, False
         if seen.exceeded and not 0.0 <= since < REFRESH:

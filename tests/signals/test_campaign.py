@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 
 import pytest
 
 from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
+from guard.errors import StorageError
 from guard.middleware import GuardMiddleware
-from guard.signals.campaign import HOLD, YOUNG, CampaignState
+from guard.signals.campaign import HOLD, REREAD, REREAD_SHARE, YOUNG, CampaignState
+from guard.store.base import DistinctCount, Op, Result
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from tests.conftest import SECRET, GuardedFactory
 
@@ -135,3 +138,81 @@ async def test_two_workers_on_one_redis_see_one_campaign(
     assert statuses[:6] == [200] * 6
     assert set(statuses[8:]) == {429}
     assert set(statuses[8::2]) == set(statuses[9::2]) == {429}  # both workers challenge
+
+
+def count_reads(app: GuardMiddleware) -> list[int]:
+    """Make ``app``'s store note each read of the sitewide count; the list grows by one a
+    read."""
+    reads: list[int] = []
+    store = app.guard.store
+    execute = store.execute
+
+    async def noting(ops: Sequence[Op], now: float) -> list[Result]:
+        reads.extend(1 for op in ops if isinstance(op, DistinctCount) and op.key.endswith(":cr"))
+        return await execute(ops, now)
+
+    store.execute = noting  # type: ignore[method-assign]
+    return reads
+
+
+async def test_a_worker_rereads_a_large_count_once_a_second_and_counts_its_own_readers(
+    guarded: GuardedFactory, clock: ManualClock
+) -> None:
+    """Past REREAD_SHARE networks the worker reads the sitewide count again only after
+    adding a REREAD_SHARE-th of it or after REREAD seconds, adding its own readers on top
+    meanwhile: the campaign still starts at exactly the floor's reader."""
+    floor = 4 * REREAD_SHARE + 40
+    app, _ = guarded(model="off", campaign_floor=floor)
+    reads = count_reads(app)
+    assert await newcomers(app, 0, REREAD_SHARE) == [200] * REREAD_SHARE
+    assert len(reads) == REREAD_SHARE  # small counts: read again after every add, as before
+    reads.clear()
+    statuses = await newcomers(app, REREAD_SHARE, floor + 8 - REREAD_SHARE)
+    assert statuses[: floor - REREAD_SHARE] == [200] * (floor - REREAD_SHARE)
+    assert set(statuses[floor - REREAD_SHARE :]) == {429}
+    assert len(reads) < 0.6 * len(statuses)  # 1 read an add up to 128, 1 per 2 to 192, ...
+    reads.clear()
+    app2, _ = guarded(model="off", campaign_floor=10 * floor)
+    reads = count_reads(app2)
+    await newcomers(app2, 0, 4 * REREAD_SHARE)
+    reads.clear()
+    await newcomers(app2, 5000, 3)  # a count of 256: fresh for 4 adds
+    assert len(reads) == 1
+    await newcomers(app2, 6000, 1, clock, REREAD)
+    assert len(reads) == 2
+
+
+class FailingStore:
+    """Wraps a guard's store so that it can be switched off."""
+
+    def __init__(self, app: GuardMiddleware) -> None:
+        self.down = False
+        execute = app.guard.store.execute
+
+        async def maybe(ops: Sequence[Op], now: float) -> list[Result]:
+            if self.down:
+                raise StorageError("connection refused")
+            return await execute(ops, now)
+
+        app.guard.store.execute = maybe  # type: ignore[method-assign]
+
+
+async def test_a_campaign_known_to_the_worker_is_not_acted_on_while_the_store_is_out(
+    guarded: GuardedFactory,
+) -> None:
+    """Failing open judges nothing from the worker's view of the count: a young reader is
+    served, with no campaign among the reasons, though the view says a campaign runs."""
+    floor = 2 * REREAD_SHARE + 2
+    app, log = guarded(model="off", campaign_floor=floor)
+    switch = FailingStore(app)
+    reads = count_reads(app)
+    assert 429 in await newcomers(app, 0, floor + 4)
+    before = len(reads)
+    assert await newcomers(app, 1000, 1) == [429]
+    assert len(reads) == before + 1  # read afresh; the next reader is judged from the view
+    switch.down = True
+    assert await newcomers(app, 2000, 1) == [200]
+    assert len(reads) == before + 1
+    assert "campaign" not in reasons(log)[-1]
+    switch.down = False
+    assert await newcomers(app, 3000, 1) == [429]
