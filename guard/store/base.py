@@ -49,7 +49,10 @@ class DistinctCount:
     """How many distinct members were added to ``key`` within about the last ``window`` s.
 
     With ``reserve``, also take an in-flight place on the key and count the places others
-    hold, so concurrent requests cannot all pass a budget check before any is counted.
+    hold, so concurrent requests cannot all pass a budget check before any is counted. A
+    networked store may then answer a large set's count (past about a thousand members)
+    from its last recount plus the places taken since (each member of such a set comes in
+    through a place): over by the places that added nothing, about 1% at most.
     """
 
     key: str
