@@ -95,6 +95,13 @@ def request(client: int, resume: int) -> Scope:
     }
 
 
+def workload(count: int) -> list[Scope]:
+    """``count`` requests, the same each run: random clients of 10,000 reading random
+    resumes of 10,000."""
+    rng = random.Random(1)
+    return [request(rng.randrange(10_000), 100_000 + rng.randrange(10_000)) for _ in range(count)]
+
+
 async def instant_app(scope: Scope, receive: Receive, send: Send) -> None:
     """An app with no work of its own: a small page at once."""
     await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -161,11 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     args = parser.parse_args(argv)
-    rng = random.Random(1)
-    scopes = [
-        request(rng.randrange(10_000), 100_000 + rng.randrange(10_000))
-        for _ in range(args.requests)
-    ]
+    scopes = workload(args.requests)
     runs: dict[str, list[dict[str, float]]] = {"native": [], "pure_python": []}
     with RedisServer() as server:
         url = f"{server.url}?timeout=1"

@@ -3,7 +3,7 @@
 Records the script calls that ``hot_path.py``'s workload makes (Chrome reading random
 resumes as one of 10,000 clients, 16 requests in flight, ``bench.toml``: every check runs,
 nothing is refused), then replays them one after another on a throwaway ``redis-server``,
-each variant from an empty database after the same warm-up, ``ROUNDS`` times interleaved
+each variant from an empty database after the same warm-up, ``ROUNDS`` (5) times interleaved
 (the best of each kept):
 
 - ``shipped``: the script as it ships. Redis CPU a call (``INFO commandstats``), and the
@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import platform
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-from hot_path import CONFIG, IN_FLIGHT, drive, instant_app, request
+from hot_path import CONFIG, IN_FLIGHT, drive, instant_app, workload
 from redis import Redis
 
 from guard.demo.config import demo_config
@@ -45,7 +44,7 @@ from guard.testing.redis import RedisServer
 from guard.types import Scope
 
 HERE = Path(__file__).resolve().parent
-ROUNDS = 3
+ROUNDS = 5
 FAMILIES = ("budgets", "rates", "values", "campaign")
 WARM_SHARE = 4
 """The first quarter of the calls fills the database before each measured replay."""
@@ -163,11 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=12_000)
     args = parser.parse_args(argv)
-    rng = random.Random(1)
-    scopes = [
-        request(rng.randrange(10_000), 100_000 + rng.randrange(10_000))
-        for _ in range(args.requests)
-    ]
+    scopes = workload(args.requests)
     with RedisServer() as server:
         calls = record(f"{server.url}?timeout=1", scopes)
         prepared: dict[str, tuple[str, Sequence[Call]]] = {
