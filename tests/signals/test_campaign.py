@@ -140,6 +140,31 @@ async def test_two_workers_on_one_redis_see_one_campaign(
     assert set(statuses[8::2]) == set(statuses[9::2]) == {429}  # both workers challenge
 
 
+async def test_a_worker_sees_the_other_workers_readers_within_a_reread(
+    redis_url: str, clock: ManualClock
+) -> None:
+    """Past the small counts, a worker answers from its view: another worker's crowd reaches
+    it when it reads again, REREAD seconds after its last read at the latest."""
+    settings = {
+        "secret": SECRET,
+        "model": "off",
+        "campaign_floor": 300,
+        "store": f"{redis_url}?timeout=1",
+        "key_prefix": f"campaign-{uuid.uuid4().hex[:8]}",
+    }
+    first, second = (
+        GuardMiddleware(create_demo_app(1000), demo_config(settings), clock=clock) for _ in range(2)
+    )
+    assert set(await newcomers(first, 0, 4 * REREAD_SHARE)) == {200}
+    assert await newcomers(second, 1000, 1) == [200]  # reads 256 readers; fresh for 4 adds
+    assert 429 in await newcomers(first, 2000, 60)  # the crowd passes the floor
+    assert await newcomers(second, 3000, 1) == [200]  # not yet seen by the other worker
+    clock.advance(REREAD)
+    assert await newcomers(second, 4000, 1) == [429]
+    for worker in (first, second):
+        await worker.guard.aclose()
+
+
 def count_reads(app: GuardMiddleware) -> list[int]:
     """Make ``app``'s store note each read of the sitewide count; the list grows by one a
     read."""
