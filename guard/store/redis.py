@@ -435,10 +435,19 @@ class RedisStore(Store):
     ) -> list[Any]:
         keys, packed = self._encode(items, now)
         try:
-            reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
-        except redis_errors.NoScriptError:
-            await client.script_load(SCRIPT)
-            reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
+            try:
+                reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
+            except redis_errors.NoScriptError:
+                await client.script_load(SCRIPT)
+                reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
+        except (AttributeError, TypeError) as exc:
+            if isinstance(client, RespConnection):
+                raise  # the pipelined connection is ours: a bug, not an outage
+            # redis-py's asyncio clients can leak a closing transport's internals instead of
+            # a ConnectionError ("'NoneType' object has no attribute 'writelines'", seen here
+            # on the cluster client under overload; redis/redis-py#4287); they have dropped
+            # the connection by then, so it is a lost connection like any other.
+            raise redis_errors.ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return _unpacked(reply)
 
     async def _run_items(self, items: list[tuple[Op, float | None]], now: float) -> list[Any]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.errors import StorageError
 from guard.store import MemoryStore
-from guard.store.base import RateHit, ValuePut, actor_key
+from guard.store.base import RateHit, RateState, ValuePut, actor_key
 from guard.store.redis import RedisStore
 from guard.testing import call_asgi, chrome_headers
 from guard.testing.redis import RedisClusterProcess, RedisReplyError, RedisServer
@@ -125,3 +126,33 @@ class _Blob:
     @classmethod
     def unpack(cls, data: bytes) -> _Blob:
         return cls()
+
+
+async def test_a_connection_redis_py_loses_mid_call_is_a_storage_error(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """redis-py's cluster client can report a connection closed under a call as an
+    AttributeError of the transport's (redis/redis-py#4287): the store reports a lost
+    connection, so the failure policy decides, and the next call goes through."""
+    store = RedisStore.from_url(f"{redis_cluster.url}?timeout=1")
+    key = "guard:{ip:192.0.2.1}:r:sensitive"
+    try:
+        await store.execute([RateHit(key, 10, 60.0)], T0)
+        client: Any = store.client
+        evalsha = client.evalsha
+        failures = [AttributeError("'NoneType' object has no attribute 'writelines'")]
+
+        async def closing(*args: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return await evalsha(*args)
+
+        client.evalsha = closing
+        with pytest.raises(StorageError) as lost:
+            await store.execute([RateHit(key, 10, 60.0)], T0)
+        assert lost.value.kind == "connection"
+        [state] = await store.execute([RateHit(key, 10, 60.0)], T0)
+        assert isinstance(state, RateState)
+        assert state.remaining == 8
+    finally:
+        await store.close()
