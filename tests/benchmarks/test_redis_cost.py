@@ -32,11 +32,12 @@ def families(call: tuple[list[bytes], bytes]) -> set[str]:
 
 
 def test_recorded_calls_replay_and_split_by_family() -> None:
-    """300 requests give about one call each, with every family in them; taking a family out
-    leaves the others; the shipped script runs commands and the Lua-only one none."""
+    """300 requests give a call each (held writes ride along, or go alone while the machine
+    is slow), with every family in them; taking a family out leaves the others; the shipped
+    script runs commands and the Lua-only one none."""
     with RedisServer() as server:
         calls = redis_cost.record(f"{server.url}?timeout=1", hot_path.workload(300))
-        assert 250 <= len(calls) <= 330
+        assert 300 <= len(calls) <= 2 * 300 + 1  # each request's, and some of held writes
         seen = set().union(*(families(call) for call in calls))
         assert seen == set(redis_cost.FAMILIES)
         for name in redis_cost.FAMILIES:
