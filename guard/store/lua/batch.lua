@@ -103,15 +103,15 @@ while i <= #ops do
       if redis.call('DECR', inflight) <= 0 then redis.call('DEL', inflight) end
     end
     local member = ops[i + 6]
-    if member and ops[i + 4] ~= 1 then
-      redis.call('DEL', key .. ':n')  -- a member that took no place: the estimate is off
-    end
     if member then
       local bucket = key .. ':' .. ops[i + 3]
       -- An unchanged sketch exists already, so it has its TTL (set when it was made; every
-      -- add to one bucket asks for the same moment of expiry).
+      -- add to one bucket asks for the same moment of expiry), and any estimate still holds.
       if redis.call('PFADD', bucket, member) == 1 then
         redis.call('PEXPIRE', bucket, ops[i + 5])
+        if ops[i + 4] ~= 1 then
+          redis.call('DEL', key .. ':n')  -- a member that took no place: the estimate is off
+        end
       end
     end
     results[#results + 1] = 0
