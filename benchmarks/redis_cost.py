@@ -54,6 +54,7 @@ _FIELDS = {b"R": 6, b"C": 6, b"A": 7, b"G": 3, b"P": 5}
 """How many array items each operation takes in the argument, its code included."""
 _STUB = """local function stub(command)
   if command == 'GET' then return false end
+  if command == 'HMGET' then return {false, false, false} end
   if command == 'EXISTS' or command == 'PFCOUNT' or command == 'DECR' then return 0 end
   if command == 'INCR' or command == 'PFADD' then return 1 end
   return 'OK'
@@ -135,25 +136,19 @@ def replay(client: Redis, script: str, calls: Sequence[Call]) -> dict[str, Any]:
     for keys, packed in calls[warm:]:
         client.evalsha(sha, len(keys), *keys, packed)
     measured = len(calls) - warm
-    stats = client.info("commandstats")
+    stats: dict[str, Any] = client.info("commandstats")
+    evalsha_stat = stats.pop("cmdstat_evalsha")
+    stats.pop("cmdstat_config|resetstat", None)
     inside = {
-        name.removeprefix("cmdstat_"): round(stat["usec"] / measured, 2)
-        for name, stat in stats.items()
-        if name not in ("cmdstat_evalsha", "cmdstat_config|resetstat")
+        name.removeprefix("cmdstat_"): stat["usec"] / measured for name, stat in stats.items()
     }
     return {
-        "us_per_call": round(stats["cmdstat_evalsha"]["usec"] / measured, 1),
+        "us_per_call": round(evalsha_stat["usec"] / measured, 1),
         "commands_us": round(sum(inside.values()), 1),
-        "commands_per_call": round(
-            sum(
-                stat["calls"]
-                for name, stat in stats.items()
-                if name not in ("cmdstat_evalsha", "cmdstat_config|resetstat")
-            )
-            / measured,
-            1,
-        ),
-        "inside_us": dict(sorted(inside.items(), key=lambda item: -item[1])),
+        "commands_per_call": round(sum(stat["calls"] for stat in stats.values()) / measured, 1),
+        "inside_us": {
+            name: round(us, 2) for name, us in sorted(inside.items(), key=lambda x: -x[1])
+        },
     }
 
 
