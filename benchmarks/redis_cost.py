@@ -50,13 +50,15 @@ WARM_SHARE = 4
 """The first quarter of the calls fills the database before each measured replay."""
 Call = tuple[list[bytes], bytes]
 """One recorded script call: its KEYS and its one MessagePack argument."""
-_FIELDS = {b"R": 6, b"C": 6, b"A": 7, b"G": 3, b"P": 5}
+_FIELDS = {b"R": 6, b"C": 7, b"A": 7, b"F": 4, b"G": 3, b"P": 5}
 """How many array items each operation takes in the argument, its code included."""
-_STUB = """local function stub(command)
+_STUB = """local function stub(command, key, by)
   if command == 'GET' then return false end
   if command == 'HMGET' then return {false, false, false} end
   if command == 'EXISTS' or command == 'PFCOUNT' or command == 'DECR' then return 0 end
+  if command == 'DECRBY' or command == 'HINCRBY' then return 0 end
   if command == 'INCR' or command == 'PFADD' then return 1 end
+  if command == 'INCRBY' then return by end
   return 'OK'
 end
 """
@@ -73,7 +75,7 @@ def family(code: bytes, key_start: bytes) -> str:
         return "campaign"
     if code == b"R":
         return "rates"
-    if code in (b"C", b"A"):
+    if code in (b"C", b"A", b"F"):
         return "budgets"
     return "values"
 

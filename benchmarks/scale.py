@@ -122,7 +122,10 @@ async def guard_clients(
 ) -> float:
     """One guarded request from each of ``clients``; wall seconds."""
     rng = random.Random(clients)
-    app = GuardMiddleware(instant_app, demo_config({"store": f"{url}?timeout=2"}, path=CONFIG))
+    # Roomy timeouts: this measures Redis's CPU, and a connection the pool opens slowly on a
+    # busy machine (the default allows 0.25 s) would fail the run open.
+    store = f"{url}?timeout=2&connect_timeout=2"
+    app = GuardMiddleware(instant_app, demo_config({"store": store}, path=CONFIG))
     scopes = []
     for n in range(clients):
         scope = request(0, 100_000 + rng.randrange(10_000))

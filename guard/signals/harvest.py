@@ -46,7 +46,10 @@ class HarvestBudgetSignal(BaseSignal):
             if kind in actors
         ]
         report.keep(self, budgets)
-        return [DistinctCount(key, rate.period, reserve=True) for key, _, rate in budgets]
+        return [
+            DistinctCount(key, rate.period, reserve=True, limit=rate.limit)
+            for key, _, rate in budgets
+        ]
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         budgets: list[Budget] = report.kept(self) or []

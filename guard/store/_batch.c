@@ -11,14 +11,14 @@
 #include <string.h>
 
 typedef struct {
-    PyObject *rate_hit, *distinct_count, *distinct_add, *value_get, *value_put;
+    PyObject *rate_hit, *distinct_count, *distinct_add, *value_get, *value_put, *places_back;
     long buckets;
 } Kinds;
 
 static Kinds kinds;
 static int ready = 0;
 static PyObject *s_key, *s_limit, *s_period, *s_cost, *s_window, *s_reserve, *s_member,
-    *s_release, *s_ttl, *s_value, *s_pack;
+    *s_release, *s_ttl, *s_value, *s_pack, *s_places;
 
 typedef struct {
     char *data;
@@ -227,7 +227,11 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
             pack_int(b, kinds.buckets) < 0 || pack_int(b, reserve) < 0) {
             return -1;
         }
-        return 6;
+        PyObject *limit = PyObject_GetAttr(op, s_limit);
+        if (limit == NULL) return -1;
+        int status = limit == Py_None ? pack_int(b, 0) : pack_number(b, limit);
+        Py_DECREF(limit);
+        return status < 0 ? -1 : 7;
     }
     if (type == kinds.distinct_add) {
         double window;
@@ -261,6 +265,13 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
     if (type == kinds.value_get) {
         if (pack_code(b, 'G') < 0 || pack_key(b, op, keys, index) < 0) return -1;
         return 3;
+    }
+    if (type == kinds.places_back) {
+        if (pack_code(b, 'F') < 0 || pack_key(b, op, keys, index) < 0 ||
+            pack_attr(b, op, s_places) < 0) {
+            return -1;
+        }
+        return 4;
     }
     if (type == kinds.value_put) {
         double ttl;
@@ -343,8 +354,8 @@ done:
 
 static PyObject *setup(PyObject *module, PyObject *args) {
     Kinds k;
-    if (!PyArg_ParseTuple(args, "OOOOOl", &k.rate_hit, &k.distinct_count, &k.distinct_add,
-                          &k.value_get, &k.value_put, &k.buckets)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOl", &k.rate_hit, &k.distinct_count, &k.distinct_add,
+                          &k.value_get, &k.value_put, &k.places_back, &k.buckets)) {
         return NULL;
     }
     if (k.buckets < 1) {
@@ -356,6 +367,7 @@ static PyObject *setup(PyObject *module, PyObject *args) {
     Py_INCREF(k.distinct_add);
     Py_INCREF(k.value_get);
     Py_INCREF(k.value_put);
+    Py_INCREF(k.places_back);
     kinds = k;
     ready = 1;
     Py_RETURN_NONE;
@@ -365,7 +377,7 @@ static PyMethodDef methods[] = {
     {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
      "encode(items, now) -> (keys, packed): the script call of (op, at) pairs."},
     {"setup", setup, METH_VARARGS,
-     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, buckets)."},
+     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, buckets)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -388,5 +400,6 @@ PyMODINIT_FUNC PyInit__batch(void) {
     INTERN(s_ttl, "ttl");
     INTERN(s_value, "value");
     INTERN(s_pack, "pack");
+    INTERN(s_places, "places");
     return PyModule_Create(&module_def);
 }

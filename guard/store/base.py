@@ -53,11 +53,19 @@ class DistinctCount:
     networked store may then answer a large set's count (past about a thousand members)
     from its last recount plus the places taken since (each member of such a set comes in
     through a place): over by the places that added nothing, about 1% at most.
+
+    ``limit`` is the count at which the caller refuses. With it, a networked store may take
+    several places at once while the count is far below it, and answer this worker's next
+    reserving counts of the key from them for a few seconds without asking: each such
+    answer is the count when the places were taken plus those used since, as if every
+    check had been made then. Every other check sees the places as taken, so no more
+    members get past the limit than with one place a check (see :mod:`guard.store.redis`).
     """
 
     key: str
     window: float
     reserve: bool = False
+    limit: int | None = None
 
 
 @dataclass(slots=True)

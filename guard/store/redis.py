@@ -18,7 +18,9 @@ import re
 import ssl
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
+from itertools import takewhile
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -71,8 +73,35 @@ ever on the request path."""
 FORGET_MAX_KEYS = 1_000_000
 """Keys asked of one cluster slot at once: every actor sharing it (about 60 a slot at a
 million actors) fits many times over."""
+AHEAD_SECONDS = 2.0
+"""How long a worker answers a budget's checks from places it took ahead (see
+:class:`RedisStore`); any left then go back."""
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 logger = logging.getLogger("guard")
+
+
+@dataclass(slots=True)
+class PlacesBack:
+    """Give back ``places`` in-flight places on the budget at ``key``: places a worker took
+    ahead for checks that never came (the store's own operation, not a caller's)."""
+
+    key: str
+    places: int
+
+
+@dataclass(slots=True)
+class _Ahead:
+    """Places on one budget this worker took ahead for its next checks of it."""
+
+    count: int
+    """The answer to the next check: the count when they were taken plus those used since."""
+    left: int
+    until: float
+    """``time.monotonic()`` after which the rest go back."""
+
+
+Item = tuple[Op | PlacesBack, float | None]
+"""An operation of a script call and the moment it was made (None: the call's own)."""
 
 
 class _Encoder:
@@ -105,7 +134,7 @@ class _Encoder:
             index = self._index[start] = len(self.keys)  # Lua counts from 1
         return index, rest
 
-    def add(self, op: Op, at: float | None = None) -> None:
+    def add(self, op: Op | PlacesBack, at: float | None = None) -> None:
         when = self.now if at is None else at
         index, rest = self._key(op.key)
         if isinstance(op, RateHit):
@@ -114,7 +143,8 @@ class _Encoder:
             # The script derives the buckets' and in-flight keys from the set's own key (they
             # share its hash tag, so its slot), which keeps the call short.
             current = bucket_of(when, op.window)
-            self.ops += ("C", index, rest, current, DISTINCT_BUCKETS, int(op.reserve))
+            limit = 0 if op.limit is None else op.limit
+            self.ops += ("C", index, rest, current, DISTINCT_BUCKETS, int(op.reserve), limit)
         elif isinstance(op, DistinctAdd):
             bucket = bucket_of(when, op.window)
             expires = (bucket + 1) * op.window / DISTINCT_BUCKETS + op.window
@@ -123,6 +153,8 @@ class _Encoder:
             self.ops += ("A", index, rest, bucket, int(op.release), ttl, member)
         elif isinstance(op, ValueGet):
             self.ops += ("G", index, rest)
+        elif isinstance(op, PlacesBack):
+            self.ops += ("F", index, rest, op.places)
         else:
             ttl = max(math.ceil(op.ttl * 1000), 1)
             self.ops += ("P", index, rest, ttl, op.value.pack())
@@ -138,10 +170,12 @@ class _Encoder:
 native_batch = native.load("guard.store._batch")
 """The C twin of :class:`_Encoder` (``guard/store/_batch.c``), when the build compiled it."""
 if native_batch is not None:
-    native_batch.setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, DISTINCT_BUCKETS)
+    native_batch.setup(
+        RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, DISTINCT_BUCKETS
+    )
 
 
-def encode_python(items: Sequence[tuple[Op, float | None]], now: float) -> tuple[list[str], bytes]:
+def encode_python(items: Sequence[Item], now: float) -> tuple[list[str], bytes]:
     """The script call's KEYS and argument for ``items`` ((op, moment made) pairs)."""
     encoder = _Encoder(now)
     for op, at in items:
@@ -223,7 +257,7 @@ def _kind(exc: Exception) -> str:
     return "error"
 
 
-def _slot(op: Op) -> int:
+def _slot(op: Op | PlacesBack) -> int:
     return key_slot(op.key.encode())
 
 
@@ -245,6 +279,13 @@ class RedisStore(Store):
             :data:`HOLD_WRITES`, the next loop turn).
         native: whether to encode script calls in C (None: when built and not turned off
             with ``GUARD_NATIVE=0``); the same calls either way.
+
+    A budget's check that names its limit (:class:`~guard.store.base.DistinctCount`) takes
+    several places at once while the count is far below the limit, and this worker answers
+    its next checks of that budget from them for up to :data:`AHEAD_SECONDS`, without
+    asking Redis; those left then go back. Other workers see the places as taken all along,
+    so together they serve no more than the limit, as with one place a check; near the
+    limit each check takes its own place.
     """
 
     def __init__(
@@ -264,7 +305,11 @@ class RedisStore(Store):
         self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
-        self._pending: list[tuple[Op, float]] = []
+        self._pending: list[tuple[Op | PlacesBack, float]] = []
+        self._ahead: dict[str, _Ahead] = {}
+        self._seen: dict[str, float] = {}
+        """Budgets this worker checked lately, and until when that counts as lately."""
+        self._sweeper: asyncio.TimerHandle | None = None
         self._calls_out = 0
         self._timer: asyncio.Handle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
@@ -309,14 +354,16 @@ class RedisStore(Store):
         return cls(client, timeout, hold)
 
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
-        """Run any held writes, then ``ops``, in one script call (one per slot on a cluster)."""
+        """Run any held writes, then ``ops``, in one script call (one per slot on a cluster);
+        budget checks this worker holds places for are answered from them."""
+        ops, answered = self._answer_ahead(ops)
         deferred, self._pending = self._pending, []
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if not ops and not deferred:
-            return []
-        items: list[tuple[Op, float | None]] = [*deferred, *((op, None) for op in ops)]
+            return [count for _, count in answered]
+        items: list[Item] = [*deferred, *((op, None) for op in ops)]
         try:
             if not self._discovered:
                 await self._discover()
@@ -329,7 +376,80 @@ class RedisStore(Store):
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
         current = raw[len(deferred) :]
-        return [_decode(op, item) for op, item in zip(ops, current, strict=True)]
+        results: list[Result] = []
+        for op, item in zip(ops, current, strict=True):
+            if isinstance(op, DistinctCount) and isinstance(item, list):
+                count, taken = item  # a check that named its limit: {count, places taken}
+                if taken > 1:
+                    self._keep_ahead(op.key, int(count) + 1, int(taken) - 1)
+                results.append(int(count))
+            else:
+                results.append(_decode(op, item))
+        for position, count in answered:  # in order, so each lands where its op was
+            results.insert(position, count)
+        return results
+
+    def _answer_ahead(self, ops: Sequence[Op]) -> tuple[list[Op], list[tuple[int, int]]]:
+        """``ops`` without the budget checks this worker holds places for, and those checks'
+        answers by position. A check of a budget not checked here lately asks for one place
+        only (most actors read a record now and then: places taken ahead for them would
+        only go back unused)."""
+        clock = time.monotonic()
+        sent: list[Op] = []
+        answered: list[tuple[int, int]] = []
+        for position, op in enumerate(ops):
+            if isinstance(op, DistinctCount) and op.reserve and op.limit is not None:
+                key = op.key
+                ahead = self._ahead.get(key)
+                if ahead is not None and clock < ahead.until:
+                    answered.append((position, ahead.count))
+                    ahead.count += 1
+                    ahead.left -= 1
+                    if not ahead.left:
+                        del self._ahead[key]
+                    continue
+                lately = self._seen.pop(key, None) is not None
+                self._seen[key] = clock + AHEAD_SECONDS  # last, so the oldest stay first
+                self._sweep_later()
+                sent.append(op if lately else DistinctCount(key, op.window, reserve=True))
+                continue
+            sent.append(op)
+        return sent, answered
+
+    def _keep_ahead(self, key: str, count: int, left: int) -> None:
+        """Hold ``left`` places on ``key`` for this worker's next checks of it."""
+        held = self._ahead.pop(key, None)
+        if held is not None:  # two checks met Redis at once: one pool, the later count
+            count, left = max(count, held.count), left + held.left
+        self._ahead[key] = _Ahead(count, left, time.monotonic() + AHEAD_SECONDS)
+        self._sweep_later()
+
+    def _sweep_later(self) -> None:
+        if self._sweeper is None:
+            loop = asyncio.get_running_loop()
+            self._sweeper = loop.call_later(AHEAD_SECONDS / 4, self._sweep)
+
+    def _sweep(self) -> None:
+        """Give back the places held ahead whose time is up (as held writes), and forget
+        budgets not checked lately; every quarter of :data:`AHEAD_SECONDS` while any are
+        kept."""
+        self._sweeper = None
+        clock = time.monotonic()
+        # Both are oldest first: an entry is re-inserted whenever it is renewed.
+        self._give_back(list(takewhile(lambda key: self._ahead[key].until <= clock, self._ahead)))
+        for key in list(takewhile(lambda key: self._seen[key] <= clock, self._seen)):
+            del self._seen[key]
+        if self._ahead or self._seen:
+            self._sweep_later()
+
+    def _give_back(self, keys: Sequence[str]) -> None:
+        """Hold writes giving back the places held ahead on ``keys``."""
+        if not keys:
+            return
+        now = time.time()
+        for key in keys:
+            self._pending.append((PlacesBack(key, self._ahead.pop(key).left), now))
+        self._arm()
 
     async def write_later(self, ops: Sequence[Op], now: float) -> None:
         """Hold writes for the next call, or at most ``hold_writes`` seconds.
@@ -343,7 +463,12 @@ class RedisStore(Store):
         self._pending.extend((op, now) for op in ops)
         if len(self._pending) >= MAX_HELD:
             await self.execute((), now)
-        elif self._timer is None:
+        else:
+            self._arm()
+
+    def _arm(self) -> None:
+        """Make sure held writes go within the hold (see :meth:`write_later`)."""
+        if self._timer is None:
             loop = asyncio.get_running_loop()
             hold = self.hold_writes or (BUSY_HOLD if self._calls_out else 0.0)
             self._timer = (
@@ -369,6 +494,7 @@ class RedisStore(Store):
         """Delete every key starting with ``key_start``: found with ``SCAN`` on one server,
         with ``CLUSTER GETKEYSINSLOT`` on the node that holds the actor's hash tag on a
         cluster; deleted with ``UNLINK``. Held writes go first, so none lands after."""
+        self._give_back([key for key in self._ahead if key.startswith(key_start)])
         try:
             async with asyncio.timeout(ADMIN_TIMEOUT):
                 await self.execute((), time.time())
@@ -430,9 +556,7 @@ class RedisStore(Store):
             await self.client.initialize()
         self._discovered = True
 
-    async def _run(
-        self, client: Any, items: Sequence[tuple[Op, float | None]], now: float
-    ) -> list[Any]:
+    async def _run(self, client: Any, items: Sequence[Item], now: float) -> list[Any]:
         keys, packed = self._encode(items, now)
         try:
             try:
@@ -450,7 +574,7 @@ class RedisStore(Store):
             raise redis_errors.ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return _unpacked(reply)
 
-    async def _run_items(self, items: list[tuple[Op, float | None]], now: float) -> list[Any]:
+    async def _run_items(self, items: list[Item], now: float) -> list[Any]:
         """One script call per hash slot (one in all off a cluster), all in flight at once.
 
         (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
@@ -473,7 +597,12 @@ class RedisStore(Store):
         return results
 
     async def close(self) -> None:
-        """Send any held writes (and wait for those already on their way), then close."""
+        """Give back the places held ahead, send any held writes (and wait for those already
+        on their way), then close."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._give_back(list(self._ahead))
         if self._pending:
             await self._flush()
         if self._flushes:

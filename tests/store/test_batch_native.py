@@ -21,7 +21,7 @@ from guard import native
 from guard.signals.strikes import Strike
 from guard.store import redis as redis_store
 from guard.store.base import DistinctAdd, DistinctCount, Op, RateHit, ValueGet, ValuePut
-from guard.store.redis import encode_python
+from guard.store.redis import Item, PlacesBack, encode_python
 from tests.store.twins import Blob
 
 if redis_store.native_batch is None:
@@ -55,7 +55,8 @@ OPS = st.one_of(
         st.floats(0.001, 1e7) | st.integers(1, 10**6),
         st.integers(1, 9),
     ),
-    st.builds(DistinctCount, KEYS, WINDOWS, st.booleans()),
+    st.builds(DistinctCount, KEYS, WINDOWS, st.booleans(), st.none() | st.integers(1, 2**40)),
+    st.builds(PlacesBack, KEYS, st.integers(1, 2**20)),
     st.builds(DistinctAdd, KEYS, st.none() | st.text(max_size=40), WINDOWS, st.booleans()),
     st.builds(ValueGet, KEYS, st.just(Strike)),
     st.builds(
@@ -67,13 +68,13 @@ OPS = st.one_of(
 )
 
 
-def same(items: list[tuple[Op, float | None]], now: float) -> None:
+def same(items: list[Item], now: float) -> None:
     assert C.encode(items, now) == encode_python(items, now)
 
 
 @settings(max_examples=int(os.environ.get("GUARD_FUZZ_EXAMPLES", "300")), derandomize=True)
 @given(items=st.lists(st.tuples(OPS, MOMENTS), max_size=40), now=st.floats(1e9, 2e9))
-def test_the_c_encodes_as_the_python_does(items: list[tuple[Op, float | None]], now: float) -> None:
+def test_the_c_encodes_as_the_python_does(items: list[Item], now: float) -> None:
     """Any operations, keys and moments: the same KEYS and the same bytes."""
     same(items, now)
 
@@ -90,13 +91,17 @@ def test_a_requests_batch_encodes_alike() -> None:
     rng = random.Random(3)
     now = 1_800_000_000.25
     ip, net, fp = "{ip:198.18.20.1}", "{network:198.18.20.0/24}", "{fingerprint:e7d2}"
-    held: list[tuple[Op, float | None]] = [
+    held: list[Item] = [
         (DistinctAdd(f"guard:{actor}:b3600", "107178", 3600.0, release=True), now - 0.4)
         for actor in (ip, net, fp)
     ]
+    held.append((PlacesBack(f"guard:{ip}:b86400", 7), now - 2.0))
     ops: list[Op] = [
         *(RateHit(f"guard:{actor}:r:sensitive", 600, 60.0) for actor in (ip, net, fp)),
-        *(DistinctCount(f"guard:{actor}:b3600", 3600.0, reserve=True) for actor in (ip, net, fp)),
+        *(
+            DistinctCount(f"guard:{actor}:b3600", 3600.0, reserve=True, limit=120)
+            for actor in (ip, net, fp)
+        ),
         DistinctCount("guard:{global:all}:cr", 60.0),
         ValueGet("guard:{client:6b66}:p", Strike),
         ValuePut("guard:{client:6b66}:p", Blob(rng.randbytes(300)), 21600.0),

@@ -7,10 +7,14 @@
 -- result per operation; floats keep their fractions in it.
 --
 --   R k s limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
---   C k s bucket n reserve       distinct count over the n buckets of the key up to `bucket`
+--   C k s bucket n reserve limit distinct count over the n buckets of the key up to `bucket`
 --                                (HyperLogLogs at key:bucket); reserve = 1 also takes an
 --                                in-flight place (key:f) and adds the places others hold
---                                (past DENSE members, an estimate: see below)
+--                                (past DENSE members, an estimate: see below). With a limit
+--                                (> 0), it takes BLOCK places while the count is at least
+--                                MARGIN below it, for the caller's next checks, and answers
+--                                {count, places taken}
+--   F k s places                 give back places taken ahead and never used
 --   A k s bucket release ttl_ms member
 --                                give back the in-flight place (release = 1) and add
 --                                member (unless it is false) to key:bucket
@@ -32,6 +36,11 @@ local IN_FLIGHT_MS = 30000
 local DENSE = 1024
 local ESTIMATE_SHARE = 128
 local ESTIMATE_MS = 900000
+-- Places taken at once for a worker's next checks of a budget, and how far below its limit
+-- the count must be: near the limit every check takes its own place, as if no worker kept
+-- any, so a budget refuses at exactly its limit there.
+local BLOCK = 8
+local MARGIN = 4 * BLOCK
 
 -- The distinct count of the n buckets of key up to current.
 local function recount(key, current, n)
@@ -69,34 +78,43 @@ while i <= #ops do
     end
     i = i + 6
   elseif code == 'C' then
-    local current, n = ops[i + 3], ops[i + 4]
+    local current, n, limit = ops[i + 3], ops[i + 4], ops[i + 6]
     local count
     if ops[i + 5] == 1 then
       local inflight, estimate = key .. ':f', key .. ':n'
       local seen = redis.call('HMGET', estimate, 'b', 'c', 'r')
-      local held = redis.call('INCR', inflight) - 1
-      redis.call('PEXPIRE', inflight, IN_FLIGHT_MS)
       local counted, since = tonumber(seen[2]), tonumber(seen[3])
+      local take = 1
       if tonumber(seen[1]) == current and since < counted / ESTIMATE_SHARE then
         -- Every member of a reserved set comes in through a place taken here, so the last
         -- recount plus the places held then and taken since stands in for a recount and
         -- the places now held: over by the places that added nothing, short only as far
         -- as the sketch itself wanders.
         count = counted + since
-        redis.call('HINCRBY', estimate, 'r', 1)
+        if limit > 0 and count + MARGIN <= limit then take = BLOCK end
+        redis.call('INCRBY', inflight, take)
+        redis.call('HINCRBY', estimate, 'r', take)
       else
         local exact = recount(key, current, n)
+        if limit > 0 and exact + MARGIN <= limit then take = BLOCK end
+        local held = redis.call('INCRBY', inflight, take) - take
         count = exact + held
+        if take > 1 and count + MARGIN > limit then
+          redis.call('DECRBY', inflight, take - 1)  -- others' places bring it near the limit
+          take = 1
+        end
         if exact >= DENSE then
-          redis.call('HSET', estimate, 'b', current, 'c', exact, 'r', held + 1)
+          redis.call('HSET', estimate, 'b', current, 'c', exact, 'r', held + take)
           redis.call('PEXPIRE', estimate, ESTIMATE_MS)
         end
       end
+      redis.call('PEXPIRE', inflight, IN_FLIGHT_MS)
+      if limit > 0 then count = {count, take} end
     else
       count = recount(key, current, n)
     end
     results[#results + 1] = count
-    i = i + 6
+    i = i + 7
   elseif code == 'A' then
     if ops[i + 4] == 1 then
       local inflight = key .. ':f'
@@ -116,6 +134,11 @@ while i <= #ops do
     end
     results[#results + 1] = 0
     i = i + 7
+  elseif code == 'F' then
+    local inflight = key .. ':f'
+    if redis.call('DECRBY', inflight, ops[i + 3]) <= 0 then redis.call('DEL', inflight) end
+    results[#results + 1] = 0
+    i = i + 4
   elseif code == 'G' then
     results[#results + 1] = redis.call('GET', key)
     i = i + 3
