@@ -411,7 +411,8 @@ class RedisStore(Store):
                 lately = self._seen.pop(key, None) is not None
                 self._seen[key] = clock + AHEAD_SECONDS  # last, so the oldest stay first
                 self._sweep_later()
-                sent.append(op if lately else DistinctCount(key, op.window, reserve=True))
+                # A negative limit tells the script: one place only (see lua/batch.lua).
+                sent.append(op if lately else DistinctCount(key, op.window, True, -op.limit))
                 continue
             sent.append(op)
         return sent, answered

@@ -260,3 +260,29 @@ async def test_a_large_reserved_set_is_estimated_never_short_and_within_its_erro
     [exact] = await counted(store, DistinctCount(key, window))
     assert after == exact
     await store.close()
+
+
+async def test_a_budget_below_a_thousand_keeps_no_estimate(private_redis: RedisServer) -> None:
+    """A check whose limit is at most 1,024 never looks for an estimate; and when a limit
+    comes down past a set that had one (a change of config), the estimate goes, so a later,
+    higher limit cannot read one that missed the places taken meanwhile."""
+    key, window = "guard:{ip:198.51.100.4}:b3600", 3600.0
+    store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
+    try:
+        private_redis.command("CONFIG", "RESETSTAT")
+        for n in range(5):
+            await store.execute([DistinctCount(key, window, reserve=True, limit=400)], T0)
+            await store.execute([DistinctAdd(key, str(n), window, release=True)], T0)
+        assert command_calls(private_redis, "hmget") == 0
+    finally:
+        await store.close()
+    store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
+    try:
+        await store.execute([DistinctAdd(key, f"m{n}", window) for n in range(1100)], T0)
+        await counted(store, DistinctCount(key, window, reserve=True))
+        assert private_redis.command("EXISTS", f"{key}:n") == "1"
+        [refused] = await counted(store, DistinctCount(key, window, reserve=True, limit=400))
+        assert refused > 1000
+        assert private_redis.command("EXISTS", f"{key}:n") == "0"
+    finally:
+        await store.close()

@@ -10,10 +10,12 @@
 --   C k s bucket n reserve limit distinct count over the n buckets of the key up to `bucket`
 --                                (HyperLogLogs at key:bucket); reserve = 1 also takes an
 --                                in-flight place (key:f) and adds the places others hold
---                                (past DENSE members, an estimate: see below). With a limit
+--                                (past DENSE members, an estimate unless the limit is at
+--                                most DENSE: see below). With a limit
 --                                (> 0), it takes BLOCK places while the count is at least
 --                                MARGIN below it, for the caller's next checks, and answers
---                                {count, places taken}
+--                                {count, places taken}; a limit below 0 is -limit, taking one
+--                                place only, and answers the same way
 --   F k s places                 give back places taken ahead and never used
 --   A k s bucket release ttl_ms member
 --                                give back the in-flight place (release = 1) and add
@@ -79,33 +81,42 @@ while i <= #ops do
     i = i + 6
   elseif code == 'C' then
     local current, n, limit = ops[i + 3], ops[i + 4], ops[i + 6]
+    local ahead = limit > 0  -- a negative limit: the caller wants one place, not a block
+    if limit < 0 then limit = -limit end
     local count
     if ops[i + 5] == 1 then
       local inflight, estimate = key .. ':f', key .. ':n'
-      local seen = redis.call('HMGET', estimate, 'b', 'c', 'r')
+      -- A budget whose limit is below DENSE refuses long before its set is dense, so it
+      -- keeps no estimate (and need not look for one).
+      local dense = limit == 0 or limit > DENSE
+      local seen = dense and redis.call('HMGET', estimate, 'b', 'c', 'r') or {}
       local counted, since = tonumber(seen[2]), tonumber(seen[3])
       local take = 1
-      if tonumber(seen[1]) == current and since < counted / ESTIMATE_SHARE then
+      if dense and tonumber(seen[1]) == current and since < counted / ESTIMATE_SHARE then
         -- Every member of a reserved set comes in through a place taken here, so the last
         -- recount plus the places held then and taken since stands in for a recount and
         -- the places now held: over by the places that added nothing, short only as far
         -- as the sketch itself wanders.
         count = counted + since
-        if limit > 0 and count + MARGIN <= limit then take = BLOCK end
+        if ahead and count + MARGIN <= limit then take = BLOCK end
         redis.call('INCRBY', inflight, take)
         redis.call('HINCRBY', estimate, 'r', take)
       else
         local exact = recount(key, current, n)
-        if limit > 0 and exact + MARGIN <= limit then take = BLOCK end
+        if ahead and exact + MARGIN <= limit then take = BLOCK end
         local held = redis.call('INCRBY', inflight, take) - take
         count = exact + held
         if take > 1 and count + MARGIN > limit then
           redis.call('DECRBY', inflight, take - 1)  -- others' places bring it near the limit
           take = 1
         end
-        if exact >= DENSE then
+        if exact >= DENSE and dense then
           redis.call('HSET', estimate, 'b', current, 'c', exact, 'r', held + take)
           redis.call('PEXPIRE', estimate, ESTIMATE_MS)
+        elseif exact >= DENSE then
+          -- The limit came down past the set (a change of config): an estimate made before
+          -- misses the places taken since, so it must not outlive this recount.
+          redis.call('DEL', estimate)
         end
       end
       redis.call('PEXPIRE', inflight, IN_FLIGHT_MS)
