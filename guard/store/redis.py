@@ -76,6 +76,11 @@ million actors) fits many times over."""
 AHEAD_SECONDS = 2.0
 """How long a worker answers a budget's checks from places it took ahead (see
 :class:`RedisStore`); any left then go back."""
+CHECKS_BEFORE_AHEAD = 2
+"""Checks of a budget in quick succession before the next may take places ahead, and how
+many the pace so far must promise within :data:`AHEAD_SECONDS` (see ``_Lately.brisk``).
+Most actors read a record now and then: places taken ahead for them would go back unused,
+a write each time."""
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 logger = logging.getLogger("guard")
 
@@ -98,6 +103,26 @@ class _Ahead:
     left: int
     until: float
     """``time.monotonic()`` after which the rest go back."""
+
+
+@dataclass(slots=True)
+class _Lately:
+    """A run of this worker's checks of one budget, each within AHEAD_SECONDS of the last."""
+
+    checks: int
+    since: float
+    """``time.monotonic()`` of the run's first check."""
+    until: float
+    """``time.monotonic()`` after which the next check starts a new run."""
+
+    def brisk(self, clock: float) -> bool:
+        """Whether the run's pace would use places taken ahead: at least
+        :data:`CHECKS_BEFORE_AHEAD` checks before this one, and as many again expected
+        within :data:`AHEAD_SECONDS` at the pace so far."""
+        before = self.checks - 1
+        return before >= CHECKS_BEFORE_AHEAD and (
+            before * AHEAD_SECONDS >= CHECKS_BEFORE_AHEAD * (clock - self.since)
+        )
 
 
 Item = tuple[Op | PlacesBack, float | None]
@@ -307,8 +332,7 @@ class RedisStore(Store):
         self._discovered = not self.cluster
         self._pending: list[tuple[Op | PlacesBack, float]] = []
         self._ahead: dict[str, _Ahead] = {}
-        self._seen: dict[str, float] = {}
-        """Budgets this worker checked lately, and until when that counts as lately."""
+        self._seen: dict[str, _Lately] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._calls_out = 0
         self._timer: asyncio.Handle | None = None
@@ -391,9 +415,8 @@ class RedisStore(Store):
 
     def _answer_ahead(self, ops: Sequence[Op]) -> tuple[list[Op], list[tuple[int, int]]]:
         """``ops`` without the budget checks this worker holds places for, and those checks'
-        answers by position. A check of a budget not checked here lately asks for one place
-        only (most actors read a record now and then: places taken ahead for them would
-        only go back unused)."""
+        answers by position. A budget not checked here in quick succession lately gets one
+        place a check (:data:`CHECKS_BEFORE_AHEAD`)."""
         clock = time.monotonic()
         sent: list[Op] = []
         answered: list[tuple[int, int]] = []
@@ -408,11 +431,17 @@ class RedisStore(Store):
                     if not ahead.left:
                         del self._ahead[key]
                     continue
-                lately = self._seen.pop(key, None) is not None
-                self._seen[key] = clock + AHEAD_SECONDS  # last, so the oldest stay first
-                self._sweep_later()
+                seen = self._seen.pop(key, None)
+                if seen is None:
+                    seen = _Lately(0, clock, clock)
+                    self._sweep_later()
+                seen.checks += 1
+                seen.until = clock + AHEAD_SECONDS
+                self._seen[key] = seen  # last, so the oldest stay first
                 # A negative limit tells the script: one place only (see lua/batch.lua).
-                sent.append(op if lately else DistinctCount(key, op.window, True, -op.limit))
+                sent.append(
+                    op if seen.brisk(clock) else DistinctCount(key, op.window, True, -op.limit)
+                )
                 continue
             sent.append(op)
         return sent, answered
@@ -438,7 +467,7 @@ class RedisStore(Store):
         clock = time.monotonic()
         # Both are oldest first: an entry is re-inserted whenever it is renewed.
         self._give_back(list(takewhile(lambda key: self._ahead[key].until <= clock, self._ahead)))
-        for key in list(takewhile(lambda key: self._seen[key] <= clock, self._seen)):
+        for key in list(takewhile(lambda key: self._seen[key].until <= clock, self._seen)):
             del self._seen[key]
         if self._ahead or self._seen:
             self._sweep_later()

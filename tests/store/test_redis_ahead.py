@@ -1,8 +1,8 @@
 """Budget places a worker takes ahead on Redis (guard/store/redis.py, lua/batch.lua 'C', 'F').
 
-Far below its limit, a check of a budget this worker checked lately takes several places at
-once, and the worker answers its next checks of that budget from them; a budget's first
-check, and every check near the limit, takes its own. What
+Far below its limit, a check of a budget this worker checks in quick succession takes
+several places at once, and the worker answers its next checks of that budget from them;
+other checks, and every check near the limit, take one place each. What
 must hold: no more members get past a limit than with one place a check, whatever the
 workers' interleaving, and no place is kept: unused ones go back after their time, on
 close, and on an erasure.
@@ -51,20 +51,36 @@ async def answer(store: RedisStore, op: DistinctCount) -> int:
 async def test_far_below_the_limit_next_checks_are_answered_without_asking(
     private_redis: RedisServer,
 ) -> None:
-    """A budget checked here lately takes BLOCK places; the worker's next BLOCK - 1 checks
-    of it are answered from them with the counts one place a check would have given, and
-    no script call."""
+    """A budget checked here in quick succession takes BLOCK places at its third check; the
+    worker's next BLOCK - 1 checks of it are answered from them with the counts one place a
+    check would have given, and no script call."""
     store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
     try:
-        assert await answer(store, check()) == 0  # first seen: one place
-        assert places(private_redis) == 1
-        assert await answer(store, check()) == 1  # checked lately: a block
-        assert places(private_redis) == 1 + BLOCK
+        assert [await answer(store, check()) for _ in range(2)] == [0, 1]  # one place each
+        assert places(private_redis) == 2
+        assert await answer(store, check()) == 2  # a brisk run: a block
+        assert places(private_redis) == 2 + BLOCK
         private_redis.command("CONFIG", "RESETSTAT")
-        assert [await answer(store, check()) for _ in range(BLOCK - 1)] == list(range(2, 9))
+        assert [await answer(store, check()) for _ in range(BLOCK - 1)] == list(range(3, 10))
         assert evalsha_calls(private_redis) == 0
-        assert await answer(store, check()) == 1 + BLOCK  # used up: Redis again
+        assert await answer(store, check()) == 2 + BLOCK  # used up: Redis again
         assert evalsha_calls(private_redis) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_slow_reader_takes_one_place_a_check(
+    private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks further apart than a block's places could be used in take one place each:
+    places taken ahead would only go back unused."""
+    monkeypatch.setattr(redis_store, "AHEAD_SECONDS", 0.2)
+    store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
+    try:
+        for n in range(5):
+            assert await answer(store, check()) == n
+            assert places(private_redis) == n + 1
+            await asyncio.sleep(0.15)  # within the run, at a pace that would not use them
     finally:
         await store.close()
 
@@ -79,11 +95,11 @@ async def test_without_a_limit_or_near_it_each_check_takes_one_place(
         assert [await answer(store, check(None)) for _ in range(3)] == [0, 1, 2]
         assert places(private_redis) == 3
         other, limit = "guard:{ip:198.51.100.10}:b3600", MARGIN + 3
-        assert [await answer(store, check(limit, other)) for _ in range(9)] == list(range(9))
+        assert [await answer(store, check(limit, other)) for _ in range(10)] == list(range(10))
         private_redis.command("CONFIG", "RESETSTAT")
-        assert [await answer(store, check(limit, other)) for _ in range(3)] == [9, 10, 11]
+        assert [await answer(store, check(limit, other)) for _ in range(3)] == [10, 11, 12]
         assert evalsha_calls(private_redis) == 3  # within MARGIN of the limit: one at a time
-        assert places(private_redis, other) == 1 + BLOCK + 3
+        assert places(private_redis, other) == 2 + BLOCK + 3
     finally:
         await store.close()
 
@@ -93,12 +109,12 @@ async def test_places_left_go_back_after_their_time(
 ) -> None:
     """Unused places are given back once their time is up, with no further request; the
     places of checks still being served stay until their own writes give them back."""
-    monkeypatch.setattr(redis_store, "AHEAD_SECONDS", 0.1)
+    monkeypatch.setattr(redis_store, "AHEAD_SECONDS", 0.5)
     store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
     try:
-        await answer(store, check())
-        await answer(store, check())
-        await answer(store, check())  # three requests in flight, six places unused
+        for _ in range(3):
+            await answer(store, check())  # three requests in flight, seven places unused
+        assert places(private_redis) == 2 + BLOCK
         deadline = asyncio.get_running_loop().time() + 5
         while places(private_redis) != 3:
             assert asyncio.get_running_loop().time() < deadline, "unused places never went back"
@@ -117,17 +133,17 @@ async def test_close_and_erasure_give_places_back(private_redis: RedisServer) ->
     """Closing a store gives back what it held ahead; so does forgetting the actor, after
     which its next check starts from nothing."""
     store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
-    await answer(store, check())
-    await answer(store, check())
-    await store.execute([DistinctAdd(KEY, str(n), WINDOW, release=True) for n in (1, 2)], T0)
+    for _ in range(3):
+        await answer(store, check())
+    await store.execute([DistinctAdd(KEY, str(n), WINDOW, release=True) for n in (1, 2, 3)], T0)
     assert places(private_redis) == BLOCK - 1
     await store.close()
     assert private_redis.command("EXISTS", f"{KEY}:f") == "0"
 
     store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
     try:
-        await answer(store, check())
-        await answer(store, check())
+        for _ in range(3):
+            await answer(store, check())
         assert await store.forget("guard:{ip:198.51.100.9}:") >= 2
         private_redis.command("CONFIG", "RESETSTAT")
         assert await answer(store, check()) == 0  # asked Redis: nothing is left of the actor
