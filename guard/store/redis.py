@@ -81,6 +81,8 @@ CHECKS_BEFORE_AHEAD = 2
 many the pace so far must promise within :data:`AHEAD_SECONDS` (see ``_Lately.brisk``).
 Most actors read a record now and then: places taken ahead for them would go back unused,
 a write each time."""
+monotonic = time.monotonic
+"""The clock of places held ahead and of runs of checks (tests replace it)."""
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
 logger = logging.getLogger("guard")
 
@@ -102,7 +104,7 @@ class _Ahead:
     """The answer to the next check: the count when they were taken plus those used since."""
     left: int
     until: float
-    """``time.monotonic()`` after which the rest go back."""
+    """:func:`monotonic` after which the rest go back."""
 
 
 @dataclass(slots=True)
@@ -111,9 +113,9 @@ class _Lately:
 
     checks: int
     since: float
-    """``time.monotonic()`` of the run's first check."""
+    """:func:`monotonic` of the run's first check."""
     until: float
-    """``time.monotonic()`` after which the next check starts a new run."""
+    """:func:`monotonic` after which the next check starts a new run."""
 
     def brisk(self, clock: float) -> bool:
         """Whether the run's pace would use places taken ahead: at least
@@ -417,12 +419,19 @@ class RedisStore(Store):
         """``ops`` without the budget checks this worker holds places for, and those checks'
         answers by position. A budget not checked here in quick succession lately gets one
         place a check (:data:`CHECKS_BEFORE_AHEAD`)."""
-        clock = time.monotonic()
+        clock = monotonic()
         sent: list[Op] = []
         answered: list[tuple[int, int]] = []
         for position, op in enumerate(ops):
             if isinstance(op, DistinctCount) and op.reserve and op.limit is not None:
                 key = op.key
+                run = self._seen.pop(key, None)
+                if run is None or run.until <= clock:
+                    run = _Lately(0, clock, clock)
+                    self._sweep_later()
+                run.checks += 1
+                run.until = clock + AHEAD_SECONDS
+                self._seen[key] = run  # last, so the oldest stay first
                 ahead = self._ahead.get(key)
                 if ahead is not None and clock < ahead.until:
                     answered.append((position, ahead.count))
@@ -431,17 +440,9 @@ class RedisStore(Store):
                     if not ahead.left:
                         del self._ahead[key]
                     continue
-                seen = self._seen.pop(key, None)
-                if seen is None:
-                    seen = _Lately(0, clock, clock)
-                    self._sweep_later()
-                seen.checks += 1
-                seen.until = clock + AHEAD_SECONDS
-                self._seen[key] = seen  # last, so the oldest stay first
                 # A negative limit tells the script: one place only (see lua/batch.lua).
-                sent.append(
-                    op if seen.brisk(clock) else DistinctCount(key, op.window, True, -op.limit)
-                )
+                brisk = run.brisk(clock)
+                sent.append(op if brisk else DistinctCount(key, op.window, True, -op.limit))
                 continue
             sent.append(op)
         return sent, answered
@@ -451,7 +452,7 @@ class RedisStore(Store):
         held = self._ahead.pop(key, None)
         if held is not None:  # two checks met Redis at once: one pool, the later count
             count, left = max(count, held.count), left + held.left
-        self._ahead[key] = _Ahead(count, left, time.monotonic() + AHEAD_SECONDS)
+        self._ahead[key] = _Ahead(count, left, monotonic() + AHEAD_SECONDS)
         self._sweep_later()
 
     def _sweep_later(self) -> None:
@@ -464,7 +465,7 @@ class RedisStore(Store):
         budgets not checked lately; every quarter of :data:`AHEAD_SECONDS` while any are
         kept."""
         self._sweeper = None
-        clock = time.monotonic()
+        clock = monotonic()
         # Both are oldest first: an entry is re-inserted whenever it is renewed.
         self._give_back(list(takewhile(lambda key: self._ahead[key].until <= clock, self._ahead)))
         for key in list(takewhile(lambda key: self._seen[key].until <= clock, self._seen)):

@@ -85,6 +85,25 @@ async def test_a_slow_reader_takes_one_place_a_check(
         await store.close()
 
 
+async def test_a_steady_reader_keeps_taking_places_ahead(
+    private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five checks a second for a minute (on the store's clock): every check counts toward
+    the pace, those answered from places held too, so blocks keep coming: a script call for
+    about every BLOCK checks, not one a check."""
+    moment = [1000.0]
+    monkeypatch.setattr(redis_store, "monotonic", lambda: moment[0])
+    store = RedisStore.from_url(f"{private_redis.url}?timeout=1")
+    try:
+        private_redis.command("CONFIG", "RESETSTAT")
+        for n in range(300):
+            assert await answer(store, check(10**6)) == n
+            moment[0] += 0.2
+        assert evalsha_calls(private_redis) <= 300 / BLOCK + 5  # the first two, and close
+    finally:
+        await store.close()
+
+
 async def test_without_a_limit_or_near_it_each_check_takes_one_place(
     private_redis: RedisServer,
 ) -> None:
