@@ -44,6 +44,8 @@ CONFIG = HERE / "bench.toml"
 PASSES = 3
 ROUNDS = 2
 SCRIPT_STAT = re.compile(r"cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)")
+COMMAND_CALLS = re.compile(r"cmdstat_(?!evalsha)\w+:calls=(\d+)")
+"""The commands scripts ran (and the benchmark's own few INFO and CONFIG calls)."""
 IN_FLIGHT = 16
 CHROME = (
     b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -177,9 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 os.environ["GUARD_NATIVE"] = "1" if flavour == "native" else "0"
                 server.command("CONFIG", "RESETSTAT")
                 run = measure_all(scopes, url)
-                found = SCRIPT_STAT.search(server.command("INFO", "commandstats"))
-                run["redis_script_calls"] = float(found.group(1)) if found else 0.0
+                stats = server.command("INFO", "commandstats")
+                found = SCRIPT_STAT.search(stats)
+                calls = float(found.group(1)) if found else 0.0
+                run["redis_script_calls"] = calls
                 run["redis_script_us_per_call"] = float(found.group(2)) if found else 0.0
+                commands = sum(int(n) for n in COMMAND_CALLS.findall(stats))
+                run["redis_commands_per_call"] = round(commands / calls, 1) if calls else 0.0
                 runs[flavour].append(run)
     os.environ.pop("GUARD_NATIVE", None)
     result: dict[str, object] = {
