@@ -32,6 +32,22 @@ def load(module: str) -> ModuleType | None:
     return _loaded[module]
 
 
+def set_up(module: str, *args: object) -> ModuleType | None:
+    """The compiled module after its ``setup(*args)``, or None when it is not built or was
+    built from older source than this (its ``setup`` refuses the arguments): then it counts
+    as missing, with the reason, and its Python twin serves."""
+    found = load(module)
+    if found is None:
+        return None
+    try:
+        found.setup(*args)
+    except TypeError as exc:
+        MISSING[module] = f"built from older source ({exc}); reinstall guard to rebuild it"
+        _loaded[module] = None
+        return None
+    return found
+
+
 def use(module: str, what: str, asked: bool | None = None) -> ModuleType | None:
     """The compiled module a part should run, or None for its Python twin: as ``asked``,
     else unless ``GUARD_NATIVE=0``; a missing one is logged once (``what`` names the part).

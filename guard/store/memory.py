@@ -54,20 +54,19 @@ from guard.store.distinct import (
     new_exact_window,
 )
 
-native_ops = _native.load("guard.store._memory")
+native_ops = _native.set_up(
+    "guard.store._memory",
+    RateHit,
+    DistinctCount,
+    DistinctAdd,
+    ValueGet,
+    ValuePut,
+    RateState,
+    SketchWindow,
+    DISTINCT_BUCKETS,
+    SET_LIMIT,
+)
 """The C twin of the handlers below (``guard/store/_memory.c``), when the build compiled it."""
-if native_ops is not None:
-    native_ops.setup(
-        RateHit,
-        DistinctCount,
-        DistinctAdd,
-        ValueGet,
-        ValuePut,
-        RateState,
-        SketchWindow,
-        DISTINCT_BUCKETS,
-        SET_LIMIT,
-    )
 
 Value = float | int | bytes | SketchWindow
 

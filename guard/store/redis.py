@@ -194,12 +194,17 @@ class _Encoder:
         return packed
 
 
-native_batch = native.load("guard.store._batch")
+native_batch = native.set_up(
+    "guard.store._batch",
+    RateHit,
+    DistinctCount,
+    DistinctAdd,
+    ValueGet,
+    ValuePut,
+    PlacesBack,
+    DISTINCT_BUCKETS,
+)
 """The C twin of :class:`_Encoder` (``guard/store/_batch.c``), when the build compiled it."""
-if native_batch is not None:
-    native_batch.setup(
-        RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, DISTINCT_BUCKETS
-    )
 
 
 def encode_python(items: Sequence[Item], now: float) -> tuple[list[str], bytes]:
@@ -526,6 +531,8 @@ class RedisStore(Store):
         with ``CLUSTER GETKEYSINSLOT`` on the node that holds the actor's hash tag on a
         cluster; deleted with ``UNLINK``. Held writes go first, so none lands after."""
         self._give_back([key for key in self._ahead if key.startswith(key_start)])
+        for key in [key for key in self._seen if key.startswith(key_start)]:
+            del self._seen[key]
         try:
             async with asyncio.timeout(ADMIN_TIMEOUT):
                 await self.execute((), time.time())
