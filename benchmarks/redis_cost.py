@@ -55,7 +55,7 @@ _FIELDS = {b"R": 6, b"C": 7, b"A": 7, b"F": 4, b"G": 3, b"P": 5}
 _STUB = """local function stub(command, key, by)
   if command == 'GET' then return false end
   if command == 'HMGET' then return {false, false, false} end
-  if command == 'EXISTS' or command == 'PFCOUNT' or command == 'DECR' then return 0 end
+  if command == 'EXISTS' or command == 'PFCOUNT' then return 0 end
   if command == 'DECRBY' or command == 'HINCRBY' then return 0 end
   if command == 'INCR' or command == 'PFADD' then return 1 end
   if command == 'INCRBY' then return by end

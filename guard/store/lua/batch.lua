@@ -44,6 +44,12 @@ local ESTIMATE_MS = 900000
 local BLOCK = 8
 local MARGIN = 4 * BLOCK
 
+-- Give back n of the in-flight places on the set at key (the counter goes when none is left).
+local function give_back(key, n)
+  local inflight = key .. ':f'
+  if redis.call('DECRBY', inflight, n) <= 0 then redis.call('DEL', inflight) end
+end
+
 -- The distinct count of the n buckets of key up to current.
 local function recount(key, current, n)
   local older = {}
@@ -127,10 +133,7 @@ while i <= #ops do
     results[#results + 1] = count
     i = i + 7
   elseif code == 'A' then
-    if ops[i + 4] == 1 then
-      local inflight = key .. ':f'
-      if redis.call('DECR', inflight) <= 0 then redis.call('DEL', inflight) end
-    end
+    if ops[i + 4] == 1 then give_back(key, 1) end
     local member = ops[i + 6]
     if member then
       local bucket = key .. ':' .. ops[i + 3]
@@ -146,8 +149,7 @@ while i <= #ops do
     results[#results + 1] = 0
     i = i + 7
   elseif code == 'F' then
-    local inflight = key .. ':f'
-    if redis.call('DECRBY', inflight, ops[i + 3]) <= 0 then redis.call('DEL', inflight) end
+    give_back(key, ops[i + 3])
     results[#results + 1] = 0
     i = i + 4
   elseif code == 'G' then
