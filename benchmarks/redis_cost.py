@@ -103,14 +103,15 @@ def record(url: str, scopes: Sequence[Scope]) -> list[Call]:
     async def run() -> None:
         app = GuardMiddleware(instant_app, demo_config({"store": url}, path=CONFIG))
         store = redis_store(app.guard.store)
-        evalsha = store.client.evalsha
+        command_of = store._command_of
 
-        async def noting(sha: str, numkeys: int, *args: Any) -> Any:
-            *keys, packed = args
-            calls.append(([k.encode() if isinstance(k, str) else k for k in keys], packed))
-            return await evalsha(sha, numkeys, *args)
+        def noting(items: Any, now: float) -> bytes:
+            keys, packed = store._encode(items, now)
+            calls.append(([key.encode() for key in keys], packed))
+            framed: bytes = command_of(items, now)
+            return framed
 
-        store.client.evalsha = noting  # type: ignore[method-assign]
+        store._command_of = noting
         try:
             await drive(app, scopes, IN_FLIGHT)
         finally:

@@ -6,6 +6,9 @@
  * put there, value for value (tests/store/test_batch_native.py unpacks both and compares).
  * MessagePack is written as msgpack-python writes it with use_bin_type=False: text and
  * bytes both as raw strings, ints in their smallest form, floats as doubles.
+ *
+ * command(items, now) frames the same call as the whole EVALSHA command in RESP, as
+ * guard.store.resp.pack_command would (keys in UTF-8), for the pipelined connection.
  */
 #include "_common.h"
 #include <string.h>
@@ -298,13 +301,15 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
     return -1;
 }
 
-static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+/* The call's KEYS (a new list) and its MessagePack argument (in *packed, to be freed with
+ * PyMem_Free), or NULL with an exception set. */
+static PyObject *encode_parts(PyObject *const *args, Py_ssize_t nargs, Buffer *packed) {
     if (!ready) {
         PyErr_SetString(PyExc_RuntimeError, "guard.store._batch: setup() was not called");
         return NULL;
     }
     if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "encode(items, now)");
+        PyErr_SetString(PyExc_TypeError, "expected (items, now)");
         return NULL;
     }
     double now = PyFloat_AsDouble(args[1]);
@@ -312,8 +317,9 @@ static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t narg
     PyObject *items = PySequence_Fast(args[0], "items must be a sequence");
     if (items == NULL) return NULL;
     Buffer body = {NULL, 0, 0};
-    PyObject *keys = PyList_New(0), *index = PyDict_New(), *result = NULL;
+    PyObject *keys = PyList_New(0), *index = PyDict_New();
     long long count = 1;
+    int status = -1;
     if (keys == NULL || index == NULL || pack_double(&body, now) < 0) goto done;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items); i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(items, i);
@@ -326,36 +332,86 @@ static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t narg
         if (written < 0) goto done;
         count += written;
     }
-    Buffer out = {NULL, 0, 0};
-    int status;
     if (count < 16) {
         unsigned char c = (unsigned char)(0x90 | count);
-        status = put(&out, &c, 1);
+        status = put(packed, &c, 1);
     } else if (count < 0x10000) {
-        status = put_be(&out, 0xdc, count, 2);
+        status = put_be(packed, 0xdc, count, 2);
     } else {
-        status = put_be(&out, 0xdd, count, 4);
+        status = put_be(packed, 0xdd, count, 4);
     }
-    if (status == 0 && put(&out, body.data, body.size) == 0) {
-        PyObject *packed = PyBytes_FromStringAndSize(out.data, out.size);
-        if (packed != NULL) {
-            result = PyTuple_Pack(2, keys, packed);
-            Py_DECREF(packed);
-        }
-    }
-    PyMem_Free(out.data);
+    if (status == 0) status = put(packed, body.data, body.size);
 done:
     PyMem_Free(body.data);
-    Py_XDECREF(keys);
     Py_XDECREF(index);
     Py_DECREF(items);
+    if (status < 0) {
+        Py_XDECREF(keys);
+        return NULL;
+    }
+    return keys;
+}
+
+static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    Buffer packed = {NULL, 0, 0};
+    PyObject *keys = encode_parts(args, nargs, &packed), *result = NULL;
+    if (keys != NULL) {
+        PyObject *bytes = PyBytes_FromStringAndSize(packed.data, packed.size);
+        if (bytes != NULL) {
+            result = PyTuple_Pack(2, keys, bytes);
+            Py_DECREF(bytes);
+        }
+        Py_DECREF(keys);
+    }
+    PyMem_Free(packed.data);
+    return result;
+}
+
+static PyObject *script_sha; /* the script's SHA1, as ASCII bytes (from setup) */
+
+/* A RESP bulk string: $<size>\r\n<data>\r\n. */
+static int put_bulk(Buffer *b, const char *data, Py_ssize_t size) {
+    char head[32];
+    int written = snprintf(head, sizeof head, "$%zd\r\n", size);
+    if (put(b, head, written) < 0 || put(b, data, size) < 0) return -1;
+    return put(b, "\r\n", 2);
+}
+
+/* command(items, now): the whole EVALSHA command in RESP, as resp.pack_command frames
+ * ("EVALSHA", sha, len(keys), *keys, packed) from encode's keys and packed. */
+static PyObject *command(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    Buffer packed = {NULL, 0, 0}, out = {NULL, 0, 0};
+    PyObject *keys = encode_parts(args, nargs, &packed), *result = NULL;
+    if (keys == NULL) goto done;
+    Py_ssize_t count = PyList_GET_SIZE(keys);
+    char head[64], number[32];
+    int written = snprintf(head, sizeof head, "*%zd\r\n$7\r\nEVALSHA\r\n", count + 4);
+    int digits = snprintf(number, sizeof number, "%zd", count);
+    if (put(&out, head, written) < 0 ||
+        put_bulk(&out, PyBytes_AS_STRING(script_sha), PyBytes_GET_SIZE(script_sha)) < 0 ||
+        put_bulk(&out, number, digits) < 0) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t size;
+        const char *text = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(keys, i), &size);
+        if (text == NULL || put_bulk(&out, text, size) < 0) goto done;
+    }
+    if (put_bulk(&out, packed.data, packed.size) < 0) goto done;
+    result = PyBytes_FromStringAndSize(out.data, out.size);
+done:
+    Py_XDECREF(keys);
+    PyMem_Free(packed.data);
+    PyMem_Free(out.data);
     return result;
 }
 
 static PyObject *setup(PyObject *module, PyObject *args) {
     Kinds k;
-    if (!PyArg_ParseTuple(args, "OOOOOOl", &k.rate_hit, &k.distinct_count, &k.distinct_add,
-                          &k.value_get, &k.value_put, &k.places_back, &k.buckets)) {
+    PyObject *sha;
+    if (!PyArg_ParseTuple(args, "OOOOOOlO!", &k.rate_hit, &k.distinct_count, &k.distinct_add,
+                          &k.value_get, &k.value_put, &k.places_back, &k.buckets, &PyBytes_Type,
+                          &sha)) {
         return NULL;
     }
     if (k.buckets < 1) {
@@ -368,6 +424,8 @@ static PyObject *setup(PyObject *module, PyObject *args) {
     Py_INCREF(k.value_get);
     Py_INCREF(k.value_put);
     Py_INCREF(k.places_back);
+    Py_XDECREF(script_sha);
+    script_sha = Py_NewRef(sha);
     kinds = k;
     ready = 1;
     Py_RETURN_NONE;
@@ -376,8 +434,11 @@ static PyObject *setup(PyObject *module, PyObject *args) {
 static PyMethodDef methods[] = {
     {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
      "encode(items, now) -> (keys, packed): the script call of (op, at) pairs."},
+    {"command", (PyCFunction)(void (*)(void))command, METH_FASTCALL,
+     "command(items, now) -> bytes: the whole EVALSHA of (op, at) pairs, framed in RESP."},
     {"setup", setup, METH_VARARGS,
-     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, buckets)."},
+     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, buckets, "
+     "sha): sha is the script's SHA1 as ASCII bytes."},
     {NULL, NULL, 0, NULL},
 };
 

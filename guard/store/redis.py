@@ -48,7 +48,7 @@ from guard.store.base import (
     ValuePut,
     bucket_of,
 )
-from guard.store.resp import RespConnection
+from guard.store.resp import RespConnection, pack_command
 
 SCRIPT = resources.files("guard.store").joinpath("lua/batch.lua").read_text(encoding="utf-8")
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA1
@@ -203,6 +203,7 @@ native_batch = native.set_up(
     ValuePut,
     PlacesBack,
     DISTINCT_BUCKETS,
+    SCRIPT_SHA.encode(),
 )
 """The C twin of :class:`_Encoder` (``guard/store/_batch.c``), when the build compiled it."""
 
@@ -215,10 +216,19 @@ def encode_python(items: Sequence[Item], now: float) -> tuple[list[str], bytes]:
     return encoder.keys, encoder.packed()
 
 
-def _encoding(asked: bool | None = None) -> Any:
-    """The encoder a store uses: the C one unless it is not built or turned off."""
+def command_python(items: Sequence[Item], now: float) -> bytes:
+    """The whole ``EVALSHA`` of ``items``, framed in RESP for the pipelined connection."""
+    keys, packed = encode_python(items, now)
+    return pack_command(("EVALSHA", SCRIPT_SHA, len(keys), *keys, packed))
+
+
+def _encoding(asked: bool | None = None) -> tuple[Any, Any]:
+    """The encoders a store uses (KEYS and argument; the whole command): the C ones unless
+    they are not built or turned off."""
     compiled = native.use("guard.store._batch", "the Redis store's script calls", asked)
-    return encode_python if compiled is None else compiled.encode
+    if compiled is None:
+        return encode_python, command_python
+    return compiled.encode, compiled.command
 
 
 def _decode(op: Op, raw: Any) -> Result:
@@ -330,10 +340,9 @@ class RedisStore(Store):
     ) -> None:
         self.client = client
         self.timeout = timeout
-        # The pipelined connection has no socket timeout of its own, so the call's deadline
-        # is the timeout itself; redis-py's clients time each socket operation out already,
-        # and the deadline only backs them up.
-        self._deadline = timeout if isinstance(client, RespConnection) else timeout * 2
+        # redis-py's clients time each socket operation out already, and this deadline only
+        # backs them up; the pipelined connection fails a call at the timeout itself.
+        self._deadline = timeout * 2
         self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
@@ -343,8 +352,9 @@ class RedisStore(Store):
         self._sweeper: asyncio.TimerHandle | None = None
         self._calls_out = 0
         self._timer: asyncio.Handle | None = None
+        self._timer_hold = 0.0
         self._flushes: set[asyncio.Task[None]] = set()
-        self._encode = _encoding(native)
+        self._encode, self._command_of = _encoding(native)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -388,10 +398,9 @@ class RedisStore(Store):
         """Run any held writes, then ``ops``, in one script call (one per slot on a cluster);
         budget checks this worker holds places for are answered from them."""
         ops, answered = self._answer_ahead(ops)
+        # A flush timer still armed stays (it finds nothing and does nothing): cancelling
+        # and re-arming one for every request cost more than the rest of the bookkeeping.
         deferred, self._pending = self._pending, []
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if not ops and not deferred:
             return [count for _, count in answered]
         items: list[Item] = [*deferred, *((op, None) for op in ops)]
@@ -400,8 +409,11 @@ class RedisStore(Store):
                 await self._discover()
             self._calls_out += 1
             try:
-                async with asyncio.timeout(self._deadline):
-                    raw = await self._run_items(items, now)
+                if isinstance(self.client, RespConnection):
+                    raw = await self._run_lean(self.client, items, now)
+                else:
+                    async with asyncio.timeout(self._deadline):
+                        raw = await self._run_items(items, now)
             finally:
                 self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
@@ -503,15 +515,19 @@ class RedisStore(Store):
             self._arm()
 
     def _arm(self) -> None:
-        """Make sure held writes go within the hold (see :meth:`write_later`)."""
-        if self._timer is None:
-            loop = asyncio.get_running_loop()
-            hold = self.hold_writes or (BUSY_HOLD if self._calls_out else 0.0)
-            self._timer = (
-                loop.call_later(hold, self._flush_soon)
-                if hold > 0
-                else loop.call_soon(self._flush_soon)
-            )
+        """Make sure held writes go within the hold (see :meth:`write_later`): a flush
+        armed for no later than that serves; one armed for later is armed anew."""
+        hold = self.hold_writes or (BUSY_HOLD if self._calls_out else 0.0)
+        if self._timer is not None:
+            if self._timer_hold <= hold:
+                return  # armed earlier with a hold no longer than this: due no later
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_hold = hold
+        if hold > 0:
+            self._timer = loop.call_later(hold, self._flush_soon)
+        else:
+            self._timer = loop.call_soon(self._flush_soon)
 
     def _flush_soon(self) -> None:
         self._timer = None
@@ -603,13 +619,24 @@ class RedisStore(Store):
                 await client.script_load(SCRIPT)
                 reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
         except (AttributeError, TypeError) as exc:
-            if isinstance(client, RespConnection):
-                raise  # the pipelined connection is ours: a bug, not an outage
             # redis-py's asyncio clients can leak a closing transport's internals instead of
             # a ConnectionError ("'NoneType' object has no attribute 'writelines'", seen here
             # on the cluster client under overload; redis/redis-py#4287); they have dropped
-            # the connection by then, so it is a lost connection like any other.
+            # the connection by then, so it is a lost connection like any other. (The
+            # pipelined connection takes _run_lean, where such an error is a bug.)
             raise redis_errors.ConnectionError(f"{type(exc).__name__}: {exc}") from exc
+        return _unpacked(reply)
+
+    async def _run_lean(self, client: RespConnection, items: Sequence[Item], now: float) -> Any:
+        """One script call on the pipelined connection, framed whole in one step and failed
+        by the connection's own deadline (cheaper than a timeout scope a call)."""
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        command = self._command_of(items, now)
+        try:
+            reply = await client.send(command, deadline)
+        except redis_errors.NoScriptError:
+            await client.script_load(SCRIPT, deadline)
+            reply = await client.send(command, deadline)
         return _unpacked(reply)
 
     async def _run_items(self, items: list[Item], now: float) -> list[Any]:

@@ -150,7 +150,8 @@ def _error(message: str) -> redis_errors.ResponseError:
 
 
 class _Protocol(asyncio.Protocol):
-    """The socket's side: writes coalesced per loop turn, replies matched to waiters."""
+    """The socket's side: writes coalesced per loop turn, replies matched to waiters, calls
+    past their deadline failed by one timer for them all."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -158,13 +159,17 @@ class _Protocol(asyncio.Protocol):
         self.reader = _reader()
         self.closed: Exception | None = None
         self._out: list[bytes] = []
+        self._deadlines: list[tuple[float, asyncio.Future[Any]]] = []
+        self._watch: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # Not an isinstance check: uvloop's transports (uvicorn[standard] runs on uvloop)
         # have every method of asyncio.Transport but do not derive from it.
         self.transport = cast(asyncio.Transport, transport)
 
-    def send(self, command: bytes) -> asyncio.Future[Any]:
+    def send(self, command: bytes, deadline: float | None = None) -> asyncio.Future[Any]:
+        """The future of ``command``'s reply; past ``deadline`` (the loop's clock) it fails
+        with a TimeoutError, and the reply is dropped when it comes."""
         if self.closed is not None or self.transport is None:
             raise redis_errors.ConnectionError(f"redis connection closed: {self.closed}")
         loop = asyncio.get_running_loop()
@@ -173,7 +178,29 @@ class _Protocol(asyncio.Protocol):
         if not self._out:
             loop.call_soon(self._flush)
         self._out.append(command)
+        if deadline is not None:
+            # One timer watches every call's deadline (a timer a call, set and cancelled,
+            # cost more than the rest of the call's Python); it fires when the earliest is
+            # due, at most once a timeout while calls come in.
+            self._deadlines.append((deadline, future))
+            if self._watch is None:
+                self._watch = loop.call_at(deadline, self._expire)
         return future
+
+    def _expire(self) -> None:
+        """Fail the calls past their deadline; watch for the earliest of the rest."""
+        self._watch = None
+        now = asyncio.get_running_loop().time()
+        pending = [(due, future) for due, future in self._deadlines if not future.done()]
+        self._deadlines = []
+        for due, future in pending:
+            if due <= now:
+                future.set_exception(TimeoutError("redis did not answer in time"))
+            else:
+                self._deadlines.append((due, future))
+        if self._deadlines:
+            soonest = min(due for due, _ in self._deadlines)
+            self._watch = asyncio.get_running_loop().call_at(soonest, self._expire)
 
     def _flush(self) -> None:
         out, self._out = self._out, []
@@ -207,6 +234,10 @@ class _Protocol(asyncio.Protocol):
 
     def _fail(self, error: Exception) -> None:
         self.closed = error
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        self._deadlines = []
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
@@ -242,26 +273,36 @@ class RespConnection:
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
 
-    async def call(self, *args: Arg) -> Any:
-        """Send one command and return its reply.
+    async def call(self, *args: Arg, deadline: float | None = None) -> Any:
+        """Send one command and return its reply (see :meth:`send`)."""
+        return await self.send(pack_command(args), deadline)
+
+    async def send(self, command: bytes, deadline: float | None = None) -> Any:
+        """Send one command already framed in RESP (:func:`pack_command`) and return its
+        reply, by ``deadline`` (the event loop's clock) when one is given.
 
         Raises:
             redis.exceptions.ResponseError: the server answered with an error
                 (``NoScriptError`` for an unknown script).
             redis.exceptions.ConnectionError: the connection could not be had or was lost.
+            TimeoutError: past the deadline (connecting included).
         """
         protocol = self._protocol
         if protocol is None or protocol.closed is not None:
-            protocol = await self._connect()
-        return await protocol.send(pack_command(args))
+            if deadline is None:
+                protocol = await self._connect()
+            else:
+                async with asyncio.timeout_at(deadline):
+                    protocol = await self._connect()
+        return await protocol.send(command, deadline)
 
     async def evalsha(self, sha: str, numkeys: int, *args: Arg) -> Any:
         """``EVALSHA sha numkeys key... arg...``."""
         return await self.call("EVALSHA", sha, numkeys, *args)
 
-    async def script_load(self, script: str) -> Any:
+    async def script_load(self, script: str, deadline: float | None = None) -> Any:
         """``SCRIPT LOAD script``."""
-        return await self.call("SCRIPT", "LOAD", script)
+        return await self.call("SCRIPT", "LOAD", script, deadline=deadline)
 
     async def _connect(self) -> _Protocol:
         if self._connecting is None:

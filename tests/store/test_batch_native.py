@@ -1,10 +1,10 @@
 """The Redis script call encoded in C (guard/store/_batch.c) against the Python encoder.
 
 The same (op, moment) pairs must give the same KEYS and, byte for byte, the same
-MessagePack argument: random batches over tagged, untagged and odd keys, members in any
-text (lone surrogates too), held writes with their own moments, and the batches real
-requests make (tests/store/test_contract.py then runs every store operation on Redis
-through the C encoder, the default).
+MessagePack argument and the same whole EVALSHA command in RESP: random batches over tagged,
+untagged and odd keys, members in any text (lone surrogates too), held writes with their own
+moments, and the batches real requests make (tests/store/test_contract.py then runs every
+store operation on Redis through the C encoder, the default).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from guard import native
 from guard.signals.strikes import Strike
 from guard.store import redis as redis_store
 from guard.store.base import DistinctAdd, DistinctCount, Op, RateHit, ValueGet, ValuePut
-from guard.store.redis import Item, PlacesBack, encode_python
+from guard.store.redis import Item, PlacesBack, command_python, encode_python
 from tests.store.twins import Blob
 
 if redis_store.native_batch is None:
@@ -69,7 +69,16 @@ OPS = st.one_of(
 
 
 def same(items: list[Item], now: float) -> None:
+    """Both encoders give the same KEYS and argument, and the same whole RESP command (or
+    both refuse a key that is not UTF-8, such as one with a lone surrogate)."""
     assert C.encode(items, now) == encode_python(items, now)
+    try:
+        framed = command_python(items, now)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            C.command(items, now)
+        return
+    assert C.command(items, now) == framed
 
 
 @settings(max_examples=int(os.environ.get("GUARD_FUZZ_EXAMPLES", "300")), derandomize=True)
@@ -114,5 +123,7 @@ def test_what_cannot_be_sent_fails_in_both() -> None:
     stray: Any = ("not an op", None)
     with pytest.raises(TypeError):
         C.encode([stray], 1.0)
+    with pytest.raises(TypeError):
+        C.command([stray], 1.0)
     with pytest.raises((TypeError, AttributeError)):
         encode_python([stray], 1.0)

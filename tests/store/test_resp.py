@@ -193,3 +193,53 @@ async def test_the_connection_works_with_the_python_parser(
         assert await connection.call("EVAL", "return {1, 'two', {3}}", 0) == [1, b"two", [3]]
     finally:
         await connection.aclose()
+
+
+async def test_calls_past_their_deadline_fail_and_the_rest_keep_their_replies(
+    redis_server: RedisServer,
+) -> None:
+    """A deadline fails its call with a TimeoutError while the server has not answered; the
+    calls behind it, with later deadlines or none, still get their own replies."""
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    loop = asyncio.get_running_loop()
+    try:
+        # BLPOP holds the connection's later commands for its whole second.
+        blocked = asyncio.ensure_future(
+            connection.call("BLPOP", "resp-test-never", "1", deadline=loop.time() + 0.05)
+        )
+        patient = asyncio.ensure_future(
+            connection.call("ECHO", "patient", deadline=loop.time() + 30)
+        )
+        hasty = asyncio.ensure_future(connection.call("ECHO", "hasty", deadline=loop.time() + 0.1))
+        unhurried = asyncio.ensure_future(connection.call("ECHO", "unhurried"))
+        with pytest.raises(TimeoutError):
+            await blocked
+        with pytest.raises(TimeoutError):
+            await hasty
+        assert not patient.done()  # the second is not up, and Redis has not answered
+        assert await patient == b"patient"
+        assert await unhurried == b"unhurried"
+        assert await connection.call("ECHO", "after", deadline=loop.time() + 30) == b"after"
+    finally:
+        await connection.aclose()
+
+
+async def test_a_deadline_bounds_connecting_too() -> None:
+    """A call whose connection must first be opened fails by its deadline if the opening
+    takes longer (a server that accepts and never answers the login)."""
+    accepted: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(
+        lambda reader, writer: accepted.append(writer), "127.0.0.1", 0
+    )
+    port = silent.sockets[0].getsockname()[1]
+    connection = RespConnection("127.0.0.1", port, password="secret", connect_timeout=30)
+    loop = asyncio.get_running_loop()
+    try:
+        with pytest.raises(TimeoutError):
+            await connection.call("PING", deadline=loop.time() + 0.1)
+    finally:
+        await connection.aclose()
+        for writer in accepted:
+            writer.close()
+        silent.close()
+        await silent.wait_closed()
