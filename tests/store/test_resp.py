@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import select
+import time
 from collections.abc import Iterator
 
 import hiredis
@@ -243,3 +245,28 @@ async def test_a_deadline_bounds_connecting_too() -> None:
             writer.close()
         silent.close()
         await silent.wait_closed()
+
+
+async def test_a_reply_in_by_the_turn_its_deadline_passes_is_not_failed(
+    redis_server: RedisServer,
+) -> None:
+    """A busy event loop that reaches a call's deadline only after its reply came in gives
+    the call its reply (a timeout scope would cancel the waiting task in that turn, before
+    it could take the reply: under load, calls Redis had answered failed)."""
+    connection = RespConnection("127.0.0.1", redis_server.port)
+    loop = asyncio.get_running_loop()
+    try:
+        await connection.call("PING")  # connected
+        due = loop.time() + 0.05
+        call = asyncio.ensure_future(connection.call("ECHO", "late", deadline=due))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the command goes out
+        protocol = connection._protocol
+        assert protocol is not None and protocol.transport is not None
+        sock = protocol.transport.get_extra_info("socket")
+        # The loop is busy (blocked) until the reply is in and the deadline has passed.
+        assert select.select([sock], [], [], 10)[0]
+        time.sleep(max(0.0, due - loop.time()) + 0.01)
+        assert await call == b"late"
+    finally:
+        await connection.aclose()
