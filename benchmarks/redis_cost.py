@@ -50,7 +50,7 @@ WARM_SHARE = 4
 """The first quarter of the calls fills the database before each measured replay."""
 Call = tuple[list[bytes], bytes]
 """One recorded script call: its KEYS and its one MessagePack argument."""
-_FIELDS = {b"R": 6, b"C": 7, b"A": 7, b"F": 4, b"G": 3, b"P": 5}
+_FIELDS = {b"R": 6, b"S": 6, b"C": 7, b"A": 7, b"F": 4, b"G": 3, b"P": 5}
 """How many array items each operation takes in the argument, its code included."""
 _STUB = """local function stub(command, key, by)
   if command == 'GET' then return false end
@@ -73,7 +73,7 @@ def family(code: bytes, key_start: bytes) -> str:
     """Which family an operation belongs to, by its code and key."""
     if b"{global:" in key_start:
         return "campaign"
-    if code == b"R":
+    if code in (b"R", b"S"):
         return "rates"
     if code in (b"C", b"A", b"F"):
         return "budgets"

@@ -14,14 +14,15 @@
 #include <string.h>
 
 typedef struct {
-    PyObject *rate_hit, *distinct_count, *distinct_add, *value_get, *value_put, *places_back;
+    PyObject *rate_hit, *distinct_count, *distinct_add, *value_get, *value_put, *places_back,
+        *steps_back;
     long buckets;
 } Kinds;
 
 static Kinds kinds;
 static int ready = 0;
 static PyObject *s_key, *s_limit, *s_period, *s_cost, *s_window, *s_reserve, *s_member,
-    *s_release, *s_ttl, *s_value, *s_pack, *s_places;
+    *s_release, *s_ttl, *s_value, *s_pack, *s_places, *s_steps;
 
 typedef struct {
     char *data;
@@ -276,6 +277,14 @@ static int pack_op(Buffer *b, PyObject *op, double now, PyObject *at, PyObject *
         }
         return 4;
     }
+    if (type == kinds.steps_back) {
+        if (pack_code(b, 'S') < 0 || pack_key(b, op, keys, index) < 0 ||
+            pack_attr(b, op, s_limit) < 0 || pack_attr(b, op, s_period) < 0 ||
+            pack_attr(b, op, s_steps) < 0) {
+            return -1;
+        }
+        return 6;
+    }
     if (type == kinds.value_put) {
         double ttl;
         if (pack_code(b, 'P') < 0 || pack_key(b, op, keys, index) < 0 ||
@@ -409,9 +418,9 @@ done:
 static PyObject *setup(PyObject *module, PyObject *args) {
     Kinds k;
     PyObject *sha;
-    if (!PyArg_ParseTuple(args, "OOOOOOlO!", &k.rate_hit, &k.distinct_count, &k.distinct_add,
-                          &k.value_get, &k.value_put, &k.places_back, &k.buckets, &PyBytes_Type,
-                          &sha)) {
+    if (!PyArg_ParseTuple(args, "OOOOOOOlO!", &k.rate_hit, &k.distinct_count, &k.distinct_add,
+                          &k.value_get, &k.value_put, &k.places_back, &k.steps_back, &k.buckets,
+                          &PyBytes_Type, &sha)) {
         return NULL;
     }
     if (k.buckets < 1) {
@@ -424,6 +433,7 @@ static PyObject *setup(PyObject *module, PyObject *args) {
     Py_INCREF(k.value_get);
     Py_INCREF(k.value_put);
     Py_INCREF(k.places_back);
+    Py_INCREF(k.steps_back);
     Py_XDECREF(script_sha);
     script_sha = Py_NewRef(sha);
     kinds = k;
@@ -437,8 +447,8 @@ static PyMethodDef methods[] = {
     {"command", (PyCFunction)(void (*)(void))command, METH_FASTCALL,
      "command(items, now) -> bytes: the whole EVALSHA of (op, at) pairs, framed in RESP."},
     {"setup", setup, METH_VARARGS,
-     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, buckets, "
-     "sha): sha is the script's SHA1 as ASCII bytes."},
+     "setup(RateHit, DistinctCount, DistinctAdd, ValueGet, ValuePut, PlacesBack, StepsBack, "
+     "buckets, sha): sha is the script's SHA1 as ASCII bytes."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -462,5 +472,6 @@ PyMODINIT_FUNC PyInit__batch(void) {
     INTERN(s_value, "value");
     INTERN(s_pack, "pack");
     INTERN(s_places, "places");
+    INTERN(s_steps, "steps");
     return PyModule_Create(&module_def);
 }

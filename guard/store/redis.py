@@ -81,6 +81,9 @@ CHECKS_BEFORE_AHEAD = 2
 many the pace so far must promise within :data:`AHEAD_SECONDS` (see ``_Lately.brisk``).
 Most actors read a record now and then: places taken ahead for them would go back unused,
 a write each time."""
+STEP_BLOCK = 8
+"""Rate-limit steps a brisk worker asks for at once (the script grants them only while at
+least 32 would be left after them, so far below the limit)."""
 monotonic = time.monotonic
 """The clock of places held ahead and of runs of checks (tests replace it)."""
 _GLOB_SPECIAL = re.compile(r"[*?\[\]\\]")
@@ -94,6 +97,43 @@ class PlacesBack:
 
     key: str
     places: int
+
+
+@dataclass(slots=True)
+class StepsBack:
+    """Give back ``steps`` of the rate limit at ``key`` (``limit`` per ``period`` s): steps a
+    worker took ahead for hits that never came (the store's own operation)."""
+
+    key: str
+    limit: int
+    period: float
+    steps: int
+
+
+@dataclass(slots=True)
+class _Steps:
+    """Steps of one rate limit this worker took ahead for its next hits of it."""
+
+    limit: int
+    period: float
+    tat: float
+    """The limit's theoretical arrival time after the hits answered so far, as one step a
+    hit would have left it (the caller's clock)."""
+    left: int
+    until: float
+    """:func:`monotonic` after which the rest go back."""
+
+    def same(self, op: RateHit) -> bool:
+        """Whether ``op`` is a hit of the limit these steps were taken of."""
+        return self.limit == op.limit and self.period == op.period
+
+    def hit(self, now: float) -> RateState:
+        """The next hit, answered as the script answers one step (see lua/batch.lua)."""
+        interval = self.period / self.limit
+        self.tat = max(self.tat, now) + interval
+        self.left -= 1
+        remaining = math.floor((self.period - (self.tat - now)) / interval + 1e-9)
+        return RateState(True, max(remaining, 0), self.tat - now, 0.0)
 
 
 @dataclass(slots=True)
@@ -127,7 +167,7 @@ class _Lately:
         )
 
 
-Item = tuple[Op | PlacesBack, float | None]
+Item = tuple[Op | PlacesBack | StepsBack, float | None]
 """An operation of a script call and the moment it was made (None: the call's own)."""
 
 
@@ -161,7 +201,7 @@ class _Encoder:
             index = self._index[start] = len(self.keys)  # Lua counts from 1
         return index, rest
 
-    def add(self, op: Op | PlacesBack, at: float | None = None) -> None:
+    def add(self, op: Op | PlacesBack | StepsBack, at: float | None = None) -> None:
         when = self.now if at is None else at
         index, rest = self._key(op.key)
         if isinstance(op, RateHit):
@@ -182,6 +222,8 @@ class _Encoder:
             self.ops += ("G", index, rest)
         elif isinstance(op, PlacesBack):
             self.ops += ("F", index, rest, op.places)
+        elif isinstance(op, StepsBack):
+            self.ops += ("S", index, rest, op.limit, op.period, op.steps)
         else:
             ttl = max(math.ceil(op.ttl * 1000), 1)
             self.ops += ("P", index, rest, ttl, op.value.pack())
@@ -202,6 +244,7 @@ native_batch = native.set_up(
     ValueGet,
     ValuePut,
     PlacesBack,
+    StepsBack,
     DISTINCT_BUCKETS,
     SCRIPT_SHA.encode(),
 )
@@ -299,7 +342,7 @@ def _kind(exc: Exception) -> str:
     return "error"
 
 
-def _slot(op: Op | PlacesBack) -> int:
+def _slot(op: Op | PlacesBack | StepsBack) -> int:
     return key_slot(op.key.encode())
 
 
@@ -346,8 +389,9 @@ class RedisStore(Store):
         self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
-        self._pending: list[tuple[Op | PlacesBack, float]] = []
+        self._pending: list[tuple[Op | PlacesBack | StepsBack, float]] = []
         self._ahead: dict[str, _Ahead] = {}
+        self._steps: dict[str, _Steps] = {}
         self._seen: dict[str, _Lately] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._calls_out = 0
@@ -397,7 +441,7 @@ class RedisStore(Store):
     async def execute(self, ops: Sequence[Op], now: float) -> list[Result]:
         """Run any held writes, then ``ops``, in one script call (one per slot on a cluster);
         budget checks this worker holds places for are answered from them."""
-        ops, answered = self._answer_ahead(ops)
+        ops, answered = self._answer_ahead(ops, now)
         # A flush timer still armed stays (it finds nothing and does nothing): cancelling
         # and re-arming one for every request cost more than the rest of the bookkeeping.
         deferred, self._pending = self._pending, []
@@ -418,37 +462,42 @@ class RedisStore(Store):
                 self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
-        current = raw[len(deferred) :]
+        results = self._results(ops, raw[len(deferred) :], now)
+        for position, answer in answered:  # in order, so each lands where its op was
+            results.insert(position, answer)
+        return results
+
+    def _results(self, ops: Sequence[Op], replies: Sequence[Any], now: float) -> list[Result]:
+        """The script's replies to ``ops`` as their results, keeping what it took ahead."""
         results: list[Result] = []
-        for op, item in zip(ops, current, strict=True):
+        for op, item in zip(ops, replies, strict=True):
             if isinstance(op, DistinctCount) and isinstance(item, list):
                 count, taken = item  # a check that named its limit: {count, places taken}
                 if taken > 1:
                     self._keep_ahead(op.key, int(count) + 1, int(taken) - 1)
                 results.append(int(count))
+            elif isinstance(op, RateHit) and op.cost < 0:  # asked for steps ahead
+                state = _decode(op, item[:4])
+                if item[4] > 1 and isinstance(state, RateState):
+                    self._keep_steps(op, now + state.reset_after, int(item[4]) - 1)
+                results.append(state)
             else:
                 results.append(_decode(op, item))
-        for position, count in answered:  # in order, so each lands where its op was
-            results.insert(position, count)
         return results
 
-    def _answer_ahead(self, ops: Sequence[Op]) -> tuple[list[Op], list[tuple[int, int]]]:
-        """``ops`` without the budget checks this worker holds places for, and those checks'
-        answers by position. A budget not checked here in quick succession lately gets one
-        place a check (:data:`CHECKS_BEFORE_AHEAD`)."""
+    def _answer_ahead(
+        self, ops: Sequence[Op], now: float
+    ) -> tuple[list[Op], list[tuple[int, Result]]]:
+        """``ops`` without the budget checks and rate-limit hits this worker holds places or
+        steps for, and their answers by position. A budget or limit not checked here in quick
+        succession lately gets one place or step a check (:data:`CHECKS_BEFORE_AHEAD`)."""
         clock = monotonic()
         sent: list[Op] = []
-        answered: list[tuple[int, int]] = []
+        answered: list[tuple[int, Result]] = []
         for position, op in enumerate(ops):
             if isinstance(op, DistinctCount) and op.reserve and op.limit is not None:
                 key = op.key
-                run = self._seen.pop(key, None)
-                if run is None or run.until <= clock:
-                    run = _Lately(0, clock, clock)
-                    self._sweep_later()
-                run.checks += 1
-                run.until = clock + AHEAD_SECONDS
-                self._seen[key] = run  # last, so the oldest stay first
+                brisk = self._brisk(key, clock)
                 ahead = self._ahead.get(key)
                 if ahead is not None and clock < ahead.until:
                     answered.append((position, ahead.count))
@@ -458,11 +507,46 @@ class RedisStore(Store):
                         del self._ahead[key]
                     continue
                 # A negative limit tells the script: one place only (see lua/batch.lua).
-                brisk = run.brisk(clock)
                 sent.append(op if brisk else DistinctCount(key, op.window, True, -op.limit))
+                continue
+            if isinstance(op, RateHit) and op.cost == 1:
+                key = op.key
+                brisk = self._brisk(key, clock)
+                steps = self._steps.get(key)
+                if steps is not None and clock < steps.until and steps.same(op):
+                    answered.append((position, steps.hit(now)))
+                    if not steps.left:
+                        del self._steps[key]
+                    continue
+                # A negative cost asks the script for steps ahead (see lua/batch.lua).
+                sent.append(RateHit(key, op.limit, op.period, -STEP_BLOCK) if brisk else op)
                 continue
             sent.append(op)
         return sent, answered
+
+    def _brisk(self, key: str, clock: float) -> bool:
+        """Count a check of ``key`` toward its run; whether the run is brisk (see
+        :class:`_Lately`)."""
+        run = self._seen.pop(key, None)
+        if run is None or run.until <= clock:
+            run = _Lately(0, clock, clock)
+            self._sweep_later()
+        run.checks += 1
+        run.until = clock + AHEAD_SECONDS
+        self._seen[key] = run  # last, so the oldest stay first
+        return run.brisk(clock)
+
+    def _keep_steps(self, op: RateHit, tat: float, left: int) -> None:
+        """Hold ``left`` steps of ``op``'s limit for this worker's next hits of it; ``tat``
+        is the limit's arrival time after the hit that took them, as one step left it."""
+        held = self._steps.pop(op.key, None)
+        if held is not None:  # two hits met Redis at once: give the older ones back
+            self._pending.append(
+                (StepsBack(op.key, held.limit, held.period, held.left), time.time())
+            )
+            self._arm()
+        self._steps[op.key] = _Steps(op.limit, op.period, tat, left, monotonic() + AHEAD_SECONDS)
+        self._sweep_later()
 
     def _keep_ahead(self, key: str, count: int, left: int) -> None:
         """Hold ``left`` places on ``key`` for this worker's next checks of it."""
@@ -485,9 +569,12 @@ class RedisStore(Store):
         clock = monotonic()
         # Both are oldest first: an entry is re-inserted whenever it is renewed.
         self._give_back(list(takewhile(lambda key: self._ahead[key].until <= clock, self._ahead)))
+        self._give_steps_back(
+            list(takewhile(lambda key: self._steps[key].until <= clock, self._steps))
+        )
         for key in list(takewhile(lambda key: self._seen[key].until <= clock, self._seen)):
             del self._seen[key]
-        if self._ahead or self._seen:
+        if self._ahead or self._steps or self._seen:
             self._sweep_later()
 
     def _give_back(self, keys: Sequence[str]) -> None:
@@ -497,6 +584,16 @@ class RedisStore(Store):
         now = time.time()
         for key in keys:
             self._pending.append((PlacesBack(key, self._ahead.pop(key).left), now))
+        self._arm()
+
+    def _give_steps_back(self, keys: Sequence[str]) -> None:
+        """Hold writes giving back the rate-limit steps held ahead on ``keys``."""
+        if not keys:
+            return
+        now = time.time()
+        for key in keys:
+            held = self._steps.pop(key)
+            self._pending.append((StepsBack(key, held.limit, held.period, held.left), now))
         self._arm()
 
     async def write_later(self, ops: Sequence[Op], now: float) -> None:
@@ -547,6 +644,7 @@ class RedisStore(Store):
         with ``CLUSTER GETKEYSINSLOT`` on the node that holds the actor's hash tag on a
         cluster; deleted with ``UNLINK``. Held writes go first, so none lands after."""
         self._give_back([key for key in self._ahead if key.startswith(key_start)])
+        self._give_steps_back([key for key in self._steps if key.startswith(key_start)])
         for key in [key for key in self._seen if key.startswith(key_start)]:
             del self._seen[key]
         try:
@@ -668,6 +766,7 @@ class RedisStore(Store):
             self._sweeper.cancel()
             self._sweeper = None
         self._give_back(list(self._ahead))
+        self._give_steps_back(list(self._steps))
         if self._pending:
             await self._flush()
         if self._flushes:

@@ -21,7 +21,7 @@ from guard import native
 from guard.signals.strikes import Strike
 from guard.store import redis as redis_store
 from guard.store.base import DistinctAdd, DistinctCount, Op, RateHit, ValueGet, ValuePut
-from guard.store.redis import Item, PlacesBack, command_python, encode_python
+from guard.store.redis import Item, PlacesBack, StepsBack, command_python, encode_python
 from tests.store.twins import Blob
 
 if redis_store.native_batch is None:
@@ -53,10 +53,17 @@ OPS = st.one_of(
         KEYS,
         st.integers(1, 2**40),
         st.floats(0.001, 1e7) | st.integers(1, 10**6),
-        st.integers(1, 9),
+        st.integers(-9, 9),
     ),
     st.builds(DistinctCount, KEYS, WINDOWS, st.booleans(), st.none() | st.integers(1, 2**40)),
     st.builds(PlacesBack, KEYS, st.integers(1, 2**20)),
+    st.builds(
+        StepsBack,
+        KEYS,
+        st.integers(1, 2**40),
+        st.floats(0.001, 1e7) | st.integers(1, 10**6),
+        st.integers(1, 64),
+    ),
     st.builds(DistinctAdd, KEYS, st.none() | st.text(max_size=40), WINDOWS, st.booleans()),
     st.builds(ValueGet, KEYS, st.just(Strike)),
     st.builds(
@@ -105,8 +112,10 @@ def test_a_requests_batch_encodes_alike() -> None:
         for actor in (ip, net, fp)
     ]
     held.append((PlacesBack(f"guard:{ip}:b86400", 7), now - 2.0))
+    held.append((StepsBack(f"guard:{net}:r:sensitive", 600, 60.0, 5), now - 2.0))
     ops: list[Op] = [
-        *(RateHit(f"guard:{actor}:r:sensitive", 600, 60.0) for actor in (ip, net, fp)),
+        *(RateHit(f"guard:{actor}:r:sensitive", 600, 60.0) for actor in (ip, net)),
+        RateHit(f"guard:{fp}:r:sensitive", 600, 60.0, -8),  # steps ahead
         *(
             DistinctCount(f"guard:{actor}:b3600", 3600.0, reserve=True, limit=120)
             for actor in (ip, net, fp)

@@ -262,11 +262,12 @@ async def test_a_reply_in_by_the_turn_its_deadline_passes_is_not_failed(
         for _ in range(3):
             await asyncio.sleep(0)  # the command goes out
         protocol = connection._protocol
-        assert protocol is not None and protocol.transport is not None
+        assert protocol is not None
+        assert protocol.transport is not None
         sock = protocol.transport.get_extra_info("socket")
         # The loop is busy (blocked) until the reply is in and the deadline has passed.
         assert select.select([sock], [], [], 10)[0]
-        time.sleep(max(0.0, due - loop.time()) + 0.01)
+        time.sleep(max(0.0, due - loop.time()) + 0.01)  # noqa: ASYNC251 - a busy loop, on purpose
         assert await call == b"late"
     finally:
         await connection.aclose()

@@ -7,6 +7,11 @@
 -- result per operation; floats keep their fractions in it.
 --
 --   R k s limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
+--                                A cost below 0 is one step, taking -cost steps at once while
+--                                at least MARGIN steps would be left after them, for the
+--                                caller's next hits; it answers as one step would, then the
+--                                steps taken: {allowed, remaining, reset_after, retry_after, n}
+--   S k s limit period steps     give back steps taken ahead and never used
 --   C k s bucket n reserve limit distinct count over the n buckets of the key up to `bucket`
 --                                (HyperLogLogs at key:bucket); reserve = 1 also takes an
 --                                in-flight place (key:f) and adds the places others hold
@@ -50,6 +55,13 @@ local function give_back(key, n)
   if redis.call('DECRBY', inflight, n) <= 0 then redis.call('DEL', inflight) end
 end
 
+-- Keep a rate limit's theoretical arrival time at key until it passes. A huge limit's step
+-- can vanish in the float; PX must still be at least 1. The time goes as text with every
+-- digit Lua prints (%.17g keeps a double exact).
+local function set_time(key, tat, now)
+  redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil((tat - now) * 1000), 1))
+end
+
 -- The distinct count of the n buckets of key up to current.
 local function recount(key, current, n)
   local older = {}
@@ -68,6 +80,8 @@ while i <= #ops do
   local key = KEYS[ops[i + 1]] .. ops[i + 2]
   if code == 'R' then
     local limit, period, cost = ops[i + 3], ops[i + 4], ops[i + 5]
+    local block = 0
+    if cost < 0 then block, cost = -cost, 1 end
     local interval = period / limit
     local tat = tonumber(redis.call('GET', key)) or now
     if tat < now then tat = now end
@@ -75,15 +89,32 @@ while i <= #ops do
     local allow_at = new_tat - period
     if now < allow_at then
       results[#results + 1] = {0, 0, tat - now, allow_at - now}
+      if block > 0 then results[#results][5] = 0 end
     else
-      -- A huge limit's step can vanish in the float; PX must still be at least 1. The time
-      -- goes as text with every digit Lua prints (%.17g keeps a double exact).
-      redis.call('SET', key, string.format('%.17g', new_tat), 'PX',
-        math.max(math.ceil((new_tat - now) * 1000), 1))
+      local take, stored = 1, new_tat
+      if block > 1 then
+        local blocked = tat + interval * block
+        if math.floor((period - (blocked - now)) / interval + 1e-9) >= MARGIN then
+          take, stored = block, blocked
+        end
+      end
+      set_time(key, stored, now)
       local remaining = math.floor((period - (new_tat - now)) / interval + 1e-9)
       if remaining < 0 then remaining = 0 end
       results[#results + 1] = {1, remaining, new_tat - now, 0}
+      if block > 0 then results[#results][5] = take end
     end
+    i = i + 6
+  elseif code == 'S' then
+    -- Steps back from whatever the others have taken since. The key keeps its expiry (set
+    -- by the last step, so no sooner than needed); a time gone past reads as none, so this
+    -- needs no clock of its own (a held write's call may carry another caller's).
+    local tat = tonumber(redis.call('GET', key))
+    if tat then
+      local back = string.format('%.17g', tat - ops[i + 4] / ops[i + 3] * ops[i + 5])
+      redis.call('SET', key, back, 'KEEPTTL')
+    end
+    results[#results + 1] = 0
     i = i + 6
   elseif code == 'C' then
     local current, n, limit = ops[i + 3], ops[i + 4], ops[i + 6]
