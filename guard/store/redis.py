@@ -540,7 +540,9 @@ class RedisStore(Store):
         """Hold ``left`` steps of ``op``'s limit for this worker's next hits of it; ``tat``
         is the limit's arrival time after the hit that took them, as one step left it."""
         held = self._steps.pop(op.key, None)
-        if held is not None:  # two hits met Redis at once: give the older ones back
+        if held is not None and held.same(op):  # two hits met Redis at once: one pool
+            tat, left = max(tat, held.tat), left + held.left
+        elif held is not None:  # the limit changed under them: the older ones go back
             self._pending.append(
                 (StepsBack(op.key, held.limit, held.period, held.left), time.time())
             )
