@@ -205,9 +205,9 @@ async def test_calls_past_their_deadline_fail_and_the_rest_keep_their_replies(
     connection = RespConnection("127.0.0.1", redis_server.port)
     loop = asyncio.get_running_loop()
     try:
-        # BLPOP holds the connection's later commands for its whole second.
+        # BLPOP holds the connection's later commands for its whole two seconds.
         blocked = asyncio.ensure_future(
-            connection.call("BLPOP", "resp-test-never", "1", deadline=loop.time() + 0.05)
+            connection.call("BLPOP", "resp-test-never", "2", deadline=loop.time() + 0.05)
         )
         patient = asyncio.ensure_future(
             connection.call("ECHO", "patient", deadline=loop.time() + 30)
