@@ -19,6 +19,7 @@ from guard.store.redis import RedisStore
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.testing.redis import RedisServer
 from tests.conftest import SECRET, expose
+from tests.store.commandstats import command_calls, evalsha_calls
 
 pytestmark = pytest.mark.anyio
 T0 = 1_800_000_000.0
@@ -182,12 +183,6 @@ async def test_held_writes_are_sent_without_a_next_request(private_redis: RedisS
     await app.guard.aclose()
 
 
-def _evalsha_calls(server: RedisServer) -> int:
-    stats = server.command("INFO", "commandstats")
-    found = re.search(r"cmdstat_evalsha:calls=(\d+)", stats)
-    return int(found.group(1)) if found else 0
-
-
 async def test_writes_made_while_a_call_is_out_wait_for_the_next_call(
     private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,14 +198,14 @@ async def test_writes_made_while_a_call_is_out_wait_for_the_next_call(
         await store.write_later([ValuePut("busy:held", ClientProfile(requests=3), 60.0)], T0)
         await out
         await asyncio.sleep(0.05)
-        assert _evalsha_calls(private_redis) == 1  # the write is still held
+        assert evalsha_calls(private_redis) == 1  # the write is still held
         [got] = await store.execute([ValueGet("busy:held", ClientProfile)], T0)
         assert isinstance(got, ClientProfile)
         assert got.requests == 3  # the next call carried it, before its own read
-        assert _evalsha_calls(private_redis) == 2
+        assert evalsha_calls(private_redis) == 2
         await store.write_later([ValuePut("busy:idle", ClientProfile(requests=4), 60.0)], T0)
         await asyncio.sleep(0.05)
-        assert _evalsha_calls(private_redis) == 3  # no call out: sent on its own at once
+        assert evalsha_calls(private_redis) == 3  # no call out: sent on its own at once
     finally:
         await store.close()
 
@@ -221,12 +216,6 @@ async def counted(store: RedisStore, *ops: DistinctCount) -> list[int]:
     counts = [result for result in results if isinstance(result, int)]
     assert len(counts) == len(ops)
     return counts
-
-
-def command_calls(server: RedisServer, command: str) -> int:
-    """How many times ``command`` ran since the last CONFIG RESETSTAT (inside scripts too)."""
-    found = re.search(rf"cmdstat_{command}:calls=(\d+)", server.command("INFO", "commandstats"))
-    return int(found.group(1)) if found else 0
 
 
 async def test_a_large_reserved_set_is_estimated_never_short_and_within_its_error(

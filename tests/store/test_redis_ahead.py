@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 
 import pytest
 
@@ -20,6 +19,7 @@ from guard.store import redis as redis_store
 from guard.store.base import DistinctAdd, DistinctCount
 from guard.store.redis import RedisStore
 from guard.testing.redis import RedisServer
+from tests.store.commandstats import evalsha_calls
 
 pytestmark = pytest.mark.anyio
 T0 = 1_800_000_000.0
@@ -35,11 +35,6 @@ def check(limit: int | None = 120, key: str = KEY) -> DistinctCount:
 def places(server: RedisServer, key: str = KEY) -> int:
     """The in-flight places Redis holds on ``key``'s budget."""
     return int(server.command("GET", f"{key}:f") or 0)
-
-
-def evalsha_calls(server: RedisServer) -> int:
-    found = re.search(r"cmdstat_evalsha:calls=(\d+)", server.command("INFO", "commandstats"))
-    return int(found.group(1)) if found else 0
 
 
 async def answer(store: RedisStore, op: DistinctCount) -> int:

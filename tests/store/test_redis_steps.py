@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import re
 
 import pytest
 
@@ -22,17 +21,13 @@ from guard.store.base import RateHit, RateState
 from guard.store.memory import MemoryStore
 from guard.store.redis import STEP_BLOCK, RedisStore
 from guard.testing.redis import RedisServer
+from tests.store.commandstats import evalsha_calls
 
 pytestmark = pytest.mark.anyio
 T0 = 1_800_000_000.0
 KEY = "guard:{network:198.51.100.0/24}:r:sensitive"
 MARGIN = 32
 """How many steps lua/batch.lua leaves after a block at least."""
-
-
-def evalsha_calls(server: RedisServer) -> int:
-    found = re.search(r"cmdstat_evalsha:calls=(\d+)", server.command("INFO", "commandstats"))
-    return int(found.group(1)) if found else 0
 
 
 async def hit(store: RedisStore | MemoryStore, op: RateHit, now: float) -> RateState:
