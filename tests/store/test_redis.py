@@ -14,7 +14,7 @@ from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.signals.profile import ClientProfile
 from guard.store import redis as redis_store
-from guard.store.base import DistinctAdd, DistinctCount, RateHit, ValueGet, ValuePut
+from guard.store.base import DistinctAdd, DistinctCount, RateHit, RateState, ValueGet, ValuePut
 from guard.store.redis import RedisStore
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.testing.redis import RedisServer
@@ -275,3 +275,28 @@ async def test_a_budget_below_a_thousand_keeps_no_estimate(private_redis: RedisS
         assert private_redis.command("EXISTS", f"{key}:n") == "0"
     finally:
         await store.close()
+
+
+async def test_the_python_encoder_serves_the_same_calls(private_redis: RedisServer) -> None:
+    """Without the compiled encoder (not built, or GUARD_NATIVE=0) the store frames its
+    calls in Python, and Redis answers them alike: rate steps, reserved places, a record
+    added, a value kept, and steps ahead given back on close."""
+    lean = RedisStore.from_url(f"{private_redis.url}?timeout=1").client
+    store = RedisStore(lean, 1.0, native=False)
+    key, budget = "guard:{ip:192.0.2.7}:r:sensitive", "guard:{ip:192.0.2.7}:b3600"
+    try:
+        for left in (99, 98, 97, 96, 95):  # the third takes steps ahead: still one a hit
+            [state] = await store.execute([RateHit(key, 100, 60.0)], T0)
+            assert isinstance(state, RateState)
+            assert state.remaining == left
+        assert await store.execute([DistinctCount(budget, 3600.0, True, 120)], T0) == [0]
+        await store.execute([DistinctAdd(budget, "100001", 3600.0, release=True)], T0)
+        await store.execute([ValuePut("guard:{client:ab}:p", ClientProfile(requests=2), 60.0)], T0)
+        [profile] = await store.execute([ValueGet("guard:{client:ab}:p", ClientProfile)], T0)
+        assert isinstance(profile, ClientProfile)
+        assert profile.requests == 2
+        assert await store.execute([DistinctCount(budget, 3600.0)], T0) == [1]
+    finally:
+        await store.close()
+    stored = float(private_redis.command("GET", key))
+    assert stored == pytest.approx(T0 + 5 * 0.6)  # the block's unused steps went back
