@@ -370,7 +370,9 @@ class RedisStore(Store):
     its next checks of that budget from them for up to :data:`AHEAD_SECONDS`, without
     asking Redis; those left then go back. Other workers see the places as taken all along,
     so together they serve no more than the limit, as with one place a check; near the
-    limit each check takes its own place.
+    limit each check takes its own place. A rate limit hit here in quick succession takes
+    :data:`STEP_BLOCK` steps at once the same way (while at least 32 would be left after
+    them), and this worker answers its next hits of it as one step a hit would.
     """
 
     def __init__(
