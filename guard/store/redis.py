@@ -118,7 +118,7 @@ class _Steps:
     period: float
     tat: float
     """The limit's theoretical arrival time after the hits answered so far, as one step a
-    hit would have left it (the caller's clock)."""
+    hit would have left it (the caller's clock; later than that once pools merged)."""
     left: int
     until: float
     """:func:`monotonic` after which the rest go back."""
@@ -542,7 +542,9 @@ class RedisStore(Store):
         """Hold ``left`` steps of ``op``'s limit for this worker's next hits of it; ``tat``
         is the limit's arrival time after the hit that took them, as one step left it."""
         held = self._steps.pop(op.key, None)
-        if held is not None and held.same(op):  # two hits met Redis at once: one pool
+        if held is not None and held.same(op):
+            # Two hits met Redis at once: one pool, answered on from the later time, so its
+            # answers count the earlier block's unused steps twice: stricter, never looser.
             tat, left = max(tat, held.tat), left + held.left
         elif held is not None:  # the limit changed under them: the older ones go back
             self._pending.append(

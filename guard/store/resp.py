@@ -190,7 +190,8 @@ class _Protocol(asyncio.Protocol):
     def _expire(self) -> None:
         """Fail the calls past their deadline; watch for the earliest of the rest."""
         self._watch = None
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         pending = [(due, future) for due, future in self._deadlines if not future.done()]
         self._deadlines = []
         for due, future in pending:
@@ -200,7 +201,7 @@ class _Protocol(asyncio.Protocol):
                 self._deadlines.append((due, future))
         if self._deadlines:
             soonest = min(due for due, _ in self._deadlines)
-            self._watch = asyncio.get_running_loop().call_at(soonest, self._expire)
+            self._watch = loop.call_at(soonest, self._expire)
 
     def _flush(self) -> None:
         out, self._out = self._out, []

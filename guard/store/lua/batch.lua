@@ -55,11 +55,16 @@ local function give_back(key, n)
   if redis.call('DECRBY', inflight, n) <= 0 then redis.call('DEL', inflight) end
 end
 
+-- A rate limit's theoretical arrival time as text, with every digit Lua prints (%.17g keeps
+-- a double exact).
+local function as_text(tat)
+  return string.format('%.17g', tat)
+end
+
 -- Keep a rate limit's theoretical arrival time at key until it passes. A huge limit's step
--- can vanish in the float; PX must still be at least 1. The time goes as text with every
--- digit Lua prints (%.17g keeps a double exact).
+-- can vanish in the float; PX must still be at least 1.
 local function set_time(key, tat, now)
-  redis.call('SET', key, string.format('%.17g', tat), 'PX', math.max(math.ceil((tat - now) * 1000), 1))
+  redis.call('SET', key, as_text(tat), 'PX', math.max(math.ceil((tat - now) * 1000), 1))
 end
 
 -- The distinct count of the n buckets of key up to current.
@@ -111,8 +116,7 @@ while i <= #ops do
     -- needs no clock of its own (a held write's call may carry another caller's).
     local tat = tonumber(redis.call('GET', key))
     if tat then
-      local back = string.format('%.17g', tat - ops[i + 4] / ops[i + 3] * ops[i + 5])
-      redis.call('SET', key, back, 'KEEPTTL')
+      redis.call('SET', key, as_text(tat - ops[i + 4] / ops[i + 3] * ops[i + 5]), 'KEEPTTL')
     end
     results[#results + 1] = 0
     i = i + 6
