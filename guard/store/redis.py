@@ -48,6 +48,7 @@ from guard.store.base import (
     ValuePut,
     bucket_of,
 )
+from guard.store.deadline import Deadline
 from guard.store.resp import RespConnection, pack_command
 
 SCRIPT = resources.files("guard.store").joinpath("lua/batch.lua").read_text(encoding="utf-8")
@@ -295,6 +296,12 @@ def _unpacked(reply: Any) -> list[Any]:
 Client = Redis | RedisCluster | RespConnection
 
 
+def _slow_timeout(timeout: float) -> float:
+    """The bound for what is slower than a script call, or only backs its deadline up: the
+    cluster's discovery, and redis-py's socket operations."""
+    return max(1.0, timeout * 20)
+
+
 def _lean_connection(
     url: str, scheme: str, connect_timeout: float, ca_file: str | None
 ) -> RespConnection:
@@ -385,9 +392,6 @@ class RedisStore(Store):
     ) -> None:
         self.client = client
         self.timeout = timeout
-        # redis-py's clients time each socket operation out already, and this deadline only
-        # backs them up; the pipelined connection fails a call at the timeout itself.
-        self._deadline = timeout * 2
         self.hold_writes = HOLD_WRITES if hold_writes is None else hold_writes
         self.cluster = isinstance(client, RedisCluster)
         self._discovered = not self.cluster
@@ -428,7 +432,9 @@ class RedisStore(Store):
         if ca_file is not None and parts.scheme != "rediss":
             raise ConfigError(f"store {url!r}: ssl_ca_certs needs a rediss:// URL")
         options: dict[str, Any] = {
-            "socket_timeout": timeout,
+            # A backstop only: a script call is bounded by its Deadline (a socket timeout
+            # as short would fail replies a busy loop reaches late, as asyncio.timeout did).
+            "socket_timeout": _slow_timeout(timeout),
             "socket_connect_timeout": connect,
             "retry": Retry(NoBackoff(), 0),
             "max_connections": max_connections,
@@ -455,11 +461,11 @@ class RedisStore(Store):
                 await self._discover()
             self._calls_out += 1
             try:
+                deadline = asyncio.get_running_loop().time() + self.timeout
                 if isinstance(self.client, RespConnection):
-                    raw = await self._run_lean(self.client, items, now)
+                    raw = await self._run_lean(self.client, items, now, deadline)
                 else:
-                    async with asyncio.timeout(self._deadline):
-                        raw = await self._run_items(items, now)
+                    raw = await self._run_items(items, now, deadline)
             finally:
                 self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
@@ -710,18 +716,23 @@ class RedisStore(Store):
     async def _discover(self) -> None:
         """Learn the cluster's slots once, outside the per-request timeout (it is slower)."""
         assert isinstance(self.client, RedisCluster)
-        async with asyncio.timeout(max(1.0, self.timeout * 20)):
+        async with asyncio.timeout(_slow_timeout(self.timeout)):
             await self.client.initialize()
         self._discovered = True
 
-    async def _run(self, client: Any, items: Sequence[Item], now: float) -> list[Any]:
+    async def _run(
+        self, client: Any, items: Sequence[Item], now: float, deadline: float
+    ) -> list[Any]:
+        """One script call through redis-py's client, failed past ``deadline`` (the loop's
+        clock) unless its reply is in by the time the loop gets there (see Deadline)."""
         keys, packed = self._encode(items, now)
         try:
-            try:
-                reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
-            except redis_errors.NoScriptError:
-                await client.script_load(SCRIPT)
-                reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
+            async with Deadline(deadline):
+                try:
+                    reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
+                except redis_errors.NoScriptError:
+                    await client.script_load(SCRIPT)
+                    reply = await client.evalsha(SCRIPT_SHA, len(keys), *keys, packed)
         except (AttributeError, TypeError) as exc:
             # redis-py's asyncio clients can leak a closing transport's internals instead of
             # a ConnectionError ("'NoneType' object has no attribute 'writelines'", seen here
@@ -731,10 +742,11 @@ class RedisStore(Store):
             raise redis_errors.ConnectionError(f"{type(exc).__name__}: {exc}") from exc
         return _unpacked(reply)
 
-    async def _run_lean(self, client: RespConnection, items: Sequence[Item], now: float) -> Any:
+    async def _run_lean(
+        self, client: RespConnection, items: Sequence[Item], now: float, deadline: float
+    ) -> Any:
         """One script call on the pipelined connection, framed whole in one step and failed
         by the connection's own deadline (cheaper than a timeout scope a call)."""
-        deadline = asyncio.get_running_loop().time() + self.timeout
         command = self._command_of(items, now)
         try:
             reply = await client.send(command, deadline)
@@ -743,19 +755,19 @@ class RedisStore(Store):
             reply = await client.send(command, deadline)
         return _unpacked(reply)
 
-    async def _run_items(self, items: list[Item], now: float) -> list[Any]:
+    async def _run_items(self, items: list[Item], now: float, deadline: float) -> list[Any]:
         """One script call per hash slot (one in all off a cluster), all in flight at once.
 
         (redis-py's cluster pipeline refuses EVALSHA, so the calls go out concurrently.)
         """
         if not self.cluster:  # one server: one call, no grouping to undo
-            return await self._run(self.client, items, now)
+            return await self._run(self.client, items, now, deadline)
         groups: dict[int, list[int]] = {}
         for index, (op, _) in enumerate(items):
             groups.setdefault(_slot(op), []).append(index)
         replies = await asyncio.gather(
             *(
-                self._run(self.client, [items[index] for index in indexes], now)
+                self._run(self.client, [items[index] for index in indexes], now, deadline)
                 for indexes in groups.values()
             )
         )

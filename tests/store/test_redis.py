@@ -6,8 +6,12 @@ import asyncio
 import math
 import random
 import re
+import select
 
 import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from guard import GuardMiddleware
 from guard.demo.app import create_demo_app
@@ -300,3 +304,36 @@ async def test_the_python_encoder_serves_the_same_calls(private_redis: RedisServ
         await store.close()
     stored = float(private_redis.command("GET", key))
     assert stored == pytest.approx(T0 + 5 * 0.6)  # the block's unused steps went back
+
+
+async def test_a_reply_in_by_the_time_a_busy_loop_reaches_its_deadline_counts_on_redis_py(
+    private_redis: RedisServer,
+) -> None:
+    """On redis-py's clients (a cluster's path) a script call answered while the event loop
+    was busy past its deadline gets its reply, as on the pipelined connection: under
+    asyncio.timeout it failed, and three such calls in a row opened the circuit."""
+    client = Redis(
+        host="127.0.0.1",
+        port=private_redis.port,
+        single_connection_client=True,
+        retry=Retry(NoBackoff(), 0),
+    )
+    store = RedisStore(client, 0.1)
+    key = "guard:{ip:192.0.2.9}:r:sensitive"
+    loop = asyncio.get_running_loop()
+    try:
+        await store.execute([RateHit(key, 100, 60.0)], T0)  # connected, script loaded
+        private_redis.command("CLIENT", "PAUSE", "500", "ALL")  # answers after the pause
+        due = loop.time() + 0.1
+        call = asyncio.ensure_future(store.execute([RateHit(key, 100, 60.0)], T0))
+        for _ in range(5):
+            await asyncio.sleep(0)  # the call goes out and waits
+        assert client.connection is not None
+        sock = client.connection._writer.transport.get_extra_info("socket")  # type: ignore[union-attr]
+        assert select.select([sock], [], [], 10)[0]  # the loop is busy until the reply is in
+        assert loop.time() > due
+        [state] = await call
+        assert isinstance(state, RateState)
+        assert state.remaining == 98
+    finally:
+        await store.close()
