@@ -10,6 +10,9 @@ each variant from an empty database after the same warm-up, ``ROUNDS`` (5) times
   commands it runs, by kind;
 - ``lua_only``: the same script with every ``redis.call`` answered in Lua, without Redis:
   what decoding the argument, the per-operation logic and encoding the reply cost alone;
+- ``floor``: a script that returns at once, on the same calls: what any script call costs
+  Redis (the command, its keys and its argument handed to Lua);
+- ``decode``: a script that only decodes the argument (MessagePack) and returns;
 - ``without_<family>``: the shipped script on the same calls with one family of operations
   taken out (harvest budgets, rate limits, per-client values, the sitewide campaign reads):
   what that family costs.
@@ -52,6 +55,8 @@ Call = tuple[list[bytes], bytes]
 """One recorded script call: its KEYS and its one MessagePack argument."""
 _FIELDS = {b"R": 6, b"S": 6, b"C": 7, b"A": 7, b"F": 4, b"G": 3, b"P": 5}
 """How many array items each operation takes in the argument, its code included."""
+FLOOR = "return 0"
+DECODE = "local ops = cmsgpack.unpack(ARGV[1]) return 0"
 _STUB = """local function stub(command, key, by)
   if command == 'GET' then return false end
   if command == 'HMGET' then return {false, false, false} end
@@ -166,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepared: dict[str, tuple[str, Sequence[Call]]] = {
             "shipped": (SCRIPT, calls),
             "lua_only": (lua_only(SCRIPT), calls),
+            "floor": (FLOOR, calls),
+            "decode": (DECODE, calls),
             **{f"without_{name}": (SCRIPT, without(calls, name)) for name in FAMILIES},
         }
         client = Redis(host="127.0.0.1", port=server.port)
@@ -185,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "variants": best,
         "share_of_shipped": {
             "lua_alone": round(best["lua_only"]["us_per_call"] / shipped, 2),
+            "call_floor": round(best["floor"]["us_per_call"] / shipped, 2),
+            "decode": round(
+                (best["decode"]["us_per_call"] - best["floor"]["us_per_call"]) / shipped, 2
+            ),
             **{
                 name: round(1 - best[f"without_{name}"]["us_per_call"] / shipped, 2)
                 for name in FAMILIES

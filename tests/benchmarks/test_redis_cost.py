@@ -1,6 +1,6 @@
 """benchmarks/redis_cost.py on a few hundred requests: it records real script calls, takes
-out exactly one family of operations, and its Lua-only script runs no command. It checks
-the benchmark works, not any timing."""
+out exactly one family of operations, and its Lua-only, floor and decode scripts run no
+command. It checks the benchmark works, not any timing."""
 
 from __future__ import annotations
 
@@ -46,7 +46,10 @@ def test_recorded_calls_replay_and_split_by_family() -> None:
         client = Redis(host="127.0.0.1", port=server.port)
         shipped = redis_cost.replay(client, SCRIPT, calls)
         alone = redis_cost.replay(client, redis_cost.lua_only(SCRIPT), calls)
+        floor = redis_cost.replay(client, redis_cost.FLOOR, calls)
+        decode = redis_cost.replay(client, redis_cost.DECODE, calls)
         client.close()
     assert shipped["commands_per_call"] > 20
     assert shipped["us_per_call"] > 0
     assert alone["commands_per_call"] == 0
+    assert floor["commands_per_call"] == decode["commands_per_call"] == 0
