@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import random
 import re
 import select
+import signal
+import time
 
 import pytest
 from redis.asyncio import Redis
@@ -321,19 +324,24 @@ async def test_a_reply_in_by_the_time_a_busy_loop_reaches_its_deadline_counts_on
     store = RedisStore(client, 0.1)
     key = "guard:{ip:192.0.2.9}:r:sensitive"
     loop = asyncio.get_running_loop()
+    assert private_redis.pid is not None
     try:
         await store.execute([RateHit(key, 100, 60.0)], T0)  # connected, script loaded
-        private_redis.command("CLIENT", "PAUSE", "500", "ALL")  # answers after the pause
+        os.kill(private_redis.pid, signal.SIGSTOP)  # the call waits, however slow this is
         due = loop.time() + 0.1
         call = asyncio.ensure_future(store.execute([RateHit(key, 100, 60.0)], T0))
         for _ in range(5):
             await asyncio.sleep(0)  # the call goes out and waits
+        assert not call.done()
+        # From here the loop is busy until the reply is in and the deadline has passed.
+        os.kill(private_redis.pid, signal.SIGCONT)
         assert client.connection is not None
         sock = client.connection._writer.transport.get_extra_info("socket")  # type: ignore[union-attr]
-        assert select.select([sock], [], [], 10)[0]  # the loop is busy until the reply is in
-        assert loop.time() > due
+        assert select.select([sock], [], [], 10)[0]
+        time.sleep(max(0.0, due - loop.time()) + 0.02)  # noqa: ASYNC251 - a busy loop, on purpose
         [state] = await call
         assert isinstance(state, RateState)
         assert state.remaining == 98
     finally:
+        os.kill(private_redis.pid, signal.SIGCONT)
         await store.close()

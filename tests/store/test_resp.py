@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import select
+import signal
 import time
 from collections.abc import Iterator
 
 import hiredis
 import pytest
+import uvloop
 from redis import exceptions as redis_errors
 
 from guard.store import resp
@@ -247,27 +250,47 @@ async def test_a_deadline_bounds_connecting_too() -> None:
         await silent.wait_closed()
 
 
-async def test_a_reply_in_by_the_turn_its_deadline_passes_is_not_failed(
-    redis_server: RedisServer,
-) -> None:
-    """A busy event loop that reaches a call's deadline only after its reply came in gives
-    the call its reply (a timeout scope would cancel the waiting task in that turn, before
-    it could take the reply: under load, calls Redis had answered failed)."""
-    connection = RespConnection("127.0.0.1", redis_server.port)
+async def reply_read_late(server: RedisServer) -> object:
+    """A call's reply, when a busy event loop reaches the call's deadline only after the
+    reply came in (``server`` is stopped while the call goes out, so that it cannot answer
+    before the loop is busy, however slow the machine is)."""
+    assert server.pid is not None
+    connection = RespConnection("127.0.0.1", server.port)
     loop = asyncio.get_running_loop()
     try:
         await connection.call("PING")  # connected
+        os.kill(server.pid, signal.SIGSTOP)
         due = loop.time() + 0.05
         call = asyncio.ensure_future(connection.call("ECHO", "late", deadline=due))
         for _ in range(3):
             await asyncio.sleep(0)  # the command goes out
+        assert not call.done()
+        # From here the loop is busy (blocked) until the reply is in and the deadline passed.
+        os.kill(server.pid, signal.SIGCONT)
         protocol = connection._protocol
         assert protocol is not None
         assert protocol.transport is not None
         sock = protocol.transport.get_extra_info("socket")
-        # The loop is busy (blocked) until the reply is in and the deadline has passed.
         assert select.select([sock], [], [], 10)[0]
         time.sleep(max(0.0, due - loop.time()) + 0.01)  # noqa: ASYNC251 - a busy loop, on purpose
-        assert await call == b"late"
+        return await call
     finally:
+        os.kill(server.pid, signal.SIGCONT)
         await connection.aclose()
+
+
+async def test_a_reply_in_by_the_turn_its_deadline_passes_is_not_failed(
+    private_redis: RedisServer,
+) -> None:
+    """A busy event loop that reaches a call's deadline only after its reply came in gives
+    the call its reply (a timeout scope would cancel the waiting task in that turn, before
+    it could take the reply: under load, calls Redis had answered failed)."""
+    assert await reply_read_late(private_redis) == b"late"
+
+
+def test_a_reply_in_by_the_turn_its_deadline_passes_is_not_failed_on_uvloop(
+    private_redis: RedisServer,
+) -> None:
+    """uvloop (which uvicorn[standard] serves on) orders a turn's timers and reads its own
+    way: the reply still gets through."""
+    assert uvloop.run(reply_read_late(private_redis)) == b"late"
