@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from redis.crc import key_slot
 
 from guard import GuardMiddleware
 from guard.demo.app import create_demo_app
@@ -18,6 +19,7 @@ from guard.store.redis import RedisStore
 from guard.testing import call_asgi, chrome_headers
 from guard.testing.redis import RedisClusterProcess, RedisReplyError, RedisServer
 from tests.conftest import SECRET
+from tests.store.commandstats import evalsha_calls
 
 pytestmark = pytest.mark.anyio
 T0 = 1_800_000_000.0
@@ -139,20 +141,69 @@ async def test_a_connection_redis_py_loses_mid_call_is_a_storage_error(
     try:
         await store.execute([RateHit(key, 10, 60.0)], T0)
         client: Any = store.client
-        evalsha = client.evalsha
+        execute = client.execute_command
         failures = [AttributeError("'NoneType' object has no attribute 'writelines'")]
 
-        async def closing(*args: Any) -> Any:
-            if failures:
+        async def closing(*args: Any, **options: Any) -> Any:
+            if failures and args[0] == "EVALSHA":
                 raise failures.pop()
-            return await evalsha(*args)
+            return await execute(*args, **options)
 
-        client.evalsha = closing
+        client.execute_command = closing
         with pytest.raises(StorageError) as lost:
             await store.execute([RateHit(key, 10, 60.0)], T0)
         assert lost.value.kind == "connection"
         [state] = await store.execute([RateHit(key, 10, 60.0)], T0)
         assert isinstance(state, RateState)
         assert state.remaining == 8
+    finally:
+        await store.close()
+
+
+async def test_a_batch_on_a_cluster_is_one_script_call_per_node(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """A script reaches every slot its node holds: a batch over 30 actors, whose slots are
+    spread over all three masters, makes one script call on each, and every op's result
+    comes back in its place."""
+    store = RedisStore.from_url(f"{redis_cluster.url}?timeout=1")
+    keys = [f"guard:{{ip:198.51.100.{n}}}:r:sensitive" for n in range(30)]
+    try:
+        await store.execute([RateHit(keys[0], 10, 60.0)], T0)  # the slots learnt
+        before = [evalsha_calls(node) for node in redis_cluster.nodes]
+        results = await store.execute([RateHit(key, 10, 60.0) for key in keys], T0)
+        after = [evalsha_calls(node) for node in redis_cluster.nodes]
+    finally:
+        await store.close()
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
+    remaining = [result.remaining for result in results if isinstance(result, RateState)]
+    assert remaining == [8] + [9] * 29
+
+
+async def test_a_script_that_finds_a_slot_moved_makes_the_store_learn_the_slots_again(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """After a resharding the client's map of slots is stale. redis-py follows the
+    redirection of a call's declared key only; a script that reaches for another key the
+    node no longer holds fails the call, and the next call learns the slots again."""
+    store = RedisStore.from_url(f"{redis_cluster.url}?timeout=1")
+    keys = [f"guard:{{ip:203.0.113.{n}}}:r:sensitive" for n in range(30)]
+    try:
+        await store.execute([RateHit(keys[0], 10, 60.0)], T0)  # the slots learnt
+        client: Any = store.client
+        slots = client.nodes_manager.slots_cache
+        moved = keys[1]
+        holder = slots[key_slot(moved.encode())][0]
+        # A key of another node goes first (so the call is routed there), then the "moved" key.
+        first = next(k for k in keys[2:] if slots[key_slot(k.encode())][0].name != holder.name)
+        slots[key_slot(moved.encode())] = list(slots[key_slot(first.encode())])  # stale
+        batch = [RateHit(first, 10, 60.0), RateHit(moved, 10, 60.0)]
+        with pytest.raises(StorageError, match="non local key"):
+            await store.execute(batch, T0)
+        _, state = await store.execute(batch, T0)
+        assert isinstance(state, RateState)
+        assert state.remaining == 9  # its first hit: the failed call did not reach it
+        [relearnt] = client.nodes_manager.slots_cache[key_slot(moved.encode())][:1]
+        assert relearnt.name == holder.name
     finally:
         await store.close()

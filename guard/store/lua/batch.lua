@@ -1,10 +1,12 @@
 -- One request's store operations, run atomically in one round trip.
 --
 -- ARGV[1] is a MessagePack array: the caller's clock (seconds), then each operation as a
--- code and its arguments. An operation names its key as an index into KEYS and a suffix:
--- the key is KEYS[index] .. suffix (KEYS hold each actor's hash-tagged prefix once, so a
--- call is short and a cluster routes it by them). The reply is one MessagePack array, a
--- result per operation; floats keep their fractions in it.
+-- code and its arguments. An operation names its key as an index into the key starts and
+-- a suffix: the key is start .. suffix (the starts are each actor's hash-tagged prefix, once,
+-- so a call is short). The starts are KEYS; on a cluster, where a script's KEYS must share
+-- a slot, a call declares its first start (which routes it to the node) and the rest follow
+-- as ARGV[2], ARGV[3], ...: a script may reach keys of other slots held by its own node. The
+-- reply is one MessagePack array, a result per operation; floats keep their fractions in it.
 --
 --   R k s limit period cost      GCRA rate limit   -> {allowed, remaining, reset_after, retry_after}
 --                                A cost below 0 is one step, taking -cost steps at once while
@@ -31,6 +33,11 @@
 -- Bucket and in-flight keys are derived from the key, whose hash tag they share (so on a
 -- cluster they live in its slot).
 local ops = cmsgpack.unpack(ARGV[1])
+local starts = KEYS
+if #ARGV > 1 then
+  starts = {KEYS[1]}
+  for j = 2, #ARGV do starts[j] = ARGV[j] end
+end
 local now = ops[1]
 local results = {}
 local i = 2
@@ -82,7 +89,7 @@ end
 
 while i <= #ops do
   local code = ops[i]
-  local key = KEYS[ops[i + 1]] .. ops[i + 2]
+  local key = starts[ops[i + 1]] .. ops[i + 2]
   if code == 'R' then
     local limit, period, cost = ops[i + 3], ops[i + 4], ops[i + 5]
     local block = 0
