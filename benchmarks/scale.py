@@ -285,7 +285,24 @@ def markdown(result: dict[str, Any]) -> str:
                 for i, n in enumerate(nodes, 1)
             ),
         ]
+        lines += cluster_cost(cluster, result["runs"])
     return "\n".join(lines) + "\n"
+
+
+def cluster_cost(cluster: dict[str, Any], runs: Sequence[dict[str, Any]]) -> list[str]:
+    """What the cluster's nodes spend together on a request, beside one Redis at the same
+    number of clients (when that was run): a cluster's shards go by this, not the sizing
+    above, which is for one Redis a shard."""
+    total = sum(node["cpu_us_per_request"] for node in cluster["nodes"])
+    line = f"Together the nodes spend {total:.1f} µs of Redis CPU a request"
+    single = [run for run in runs if run["clients"] == cluster["clients"]]
+    if single:
+        ratio = total / single[0]["redis_cpu_us_per_request"]
+        line += (
+            f", {ratio:.1f} times one Redis's at {cluster['clients']:,} clients: a cluster "
+            f"needs about {ratio:.1f} times the shards above"
+        )
+    return ["", line + "."]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,3 +45,19 @@ def test_sizing_follows_the_largest_run() -> None:
     first = scale.sizing(rows)[0]
     assert first["shards"] == 2  # 10,000 req/s at 60% of 10,000 a shard
     assert first["clients_a_day"] == 10_000 * scale.CLIENTS_PER_RPS
+
+
+def test_a_cluster_is_weighed_against_one_redis_at_the_same_clients() -> None:
+    """The nodes' CPU a request together, and how many times one Redis's it is when a run on
+    one Redis had as many clients (a cluster's shards go by it); without one, the sum only."""
+    cluster = {"clients": 100, "nodes": [{"cpu_us_per_request": 30.0}] * 3}
+    single = [{"clients": 100, "redis_cpu_us_per_request": 60.0}]
+    assert scale.cluster_cost(cluster, single) == [
+        "",
+        "Together the nodes spend 90.0 µs of Redis CPU a request, 1.5 times one Redis's at "
+        "100 clients: a cluster needs about 1.5 times the shards above.",
+    ]
+    assert scale.cluster_cost(cluster, []) == [
+        "",
+        "Together the nodes spend 90.0 µs of Redis CPU a request.",
+    ]
