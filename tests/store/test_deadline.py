@@ -16,6 +16,9 @@ import uvloop
 from guard.store.deadline import Deadline
 
 T = TypeVar("T")
+SLACK = 0.5
+"""Seconds to the deadline: the loop must not reach it before the test blocks the loop, even
+on a machine that stalls for a moment."""
 Scope = Callable[[float], AbstractAsyncContextManager[object]]
 LOOPS: dict[str, Callable[[Coroutine[Any, Any, Any]], Any]] = {
     "asyncio": asyncio.run,
@@ -40,7 +43,7 @@ async def read_late(scope: Scope) -> bytes:
     mine, theirs = socket.socketpair()
     reader, writer = await asyncio.open_connection(sock=mine)
     loop = asyncio.get_running_loop()
-    due = loop.time() + 0.05
+    due = loop.time() + SLACK
 
     async def read() -> bytes:
         async with scope(due):

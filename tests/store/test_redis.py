@@ -321,14 +321,14 @@ async def test_a_reply_in_by_the_time_a_busy_loop_reaches_its_deadline_counts_on
         single_connection_client=True,
         retry=Retry(NoBackoff(), 0),
     )
-    store = RedisStore(client, 0.1)
+    store = RedisStore(client, 0.5)  # the loop cannot reach it before it is blocked
     key = "guard:{ip:192.0.2.9}:r:sensitive"
     loop = asyncio.get_running_loop()
     assert private_redis.pid is not None
     try:
         await store.execute([RateHit(key, 100, 60.0)], T0)  # connected, script loaded
         os.kill(private_redis.pid, signal.SIGSTOP)  # the call waits, however slow this is
-        due = loop.time() + 0.1
+        due = loop.time() + 0.5
         call = asyncio.ensure_future(store.execute([RateHit(key, 100, 60.0)], T0))
         for _ in range(5):
             await asyncio.sleep(0)  # the call goes out and waits

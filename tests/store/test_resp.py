@@ -260,7 +260,8 @@ async def reply_read_late(server: RedisServer) -> object:
     try:
         await connection.call("PING")  # connected
         os.kill(server.pid, signal.SIGSTOP)
-        due = loop.time() + 0.05
+        # Far enough off that the loop cannot reach it before it is blocked, stalls or not.
+        due = loop.time() + 0.5
         call = asyncio.ensure_future(connection.call("ECHO", "late", deadline=due))
         for _ in range(3):
             await asyncio.sleep(0)  # the command goes out
