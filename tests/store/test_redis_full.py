@@ -207,3 +207,29 @@ async def test_a_script_that_finds_a_slot_moved_makes_the_store_learn_the_slots_
         assert relearnt.name == holder.name
     finally:
         await store.close()
+
+
+async def test_a_connection_redis_py_loses_under_an_admin_call_is_a_storage_error(
+    redis_cluster: RedisClusterProcess,
+) -> None:
+    """An erasure or a metrics read that meets redis-py's leaked AttributeError reports a
+    lost connection (the admin endpoints answer it), as a script call does."""
+    store = RedisStore.from_url(f"{redis_cluster.url}?timeout=1")
+    try:
+        await store.execute([RateHit("guard:{ip:192.0.2.77}:r:sensitive", 10, 60.0)], T0)
+        client: Any = store.client
+        execute = client.execute_command
+
+        async def closing(*args: Any, **options: Any) -> Any:
+            if args[0] in ("CLUSTER GETKEYSINSLOT", "INFO"):
+                raise AttributeError("'NoneType' object has no attribute 'writelines'")
+            return await execute(*args, **options)
+
+        client.execute_command = closing
+        with pytest.raises(StorageError) as erasing:
+            await store.forget("guard:{ip:192.0.2.77}:")
+        with pytest.raises(StorageError) as reading:
+            await store.stats()
+        assert erasing.value.kind == reading.value.kind == "connection"
+    finally:
+        await store.close()
