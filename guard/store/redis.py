@@ -470,10 +470,7 @@ class RedisStore(Store):
             return [count for _, count in answered]
         items: list[Item] = [*deferred, *((op, None) for op in ops)]
         try:
-            if self.cluster:
-                # The slots are learnt before the first call, and again once redis-py or a
-                # script has seen the cluster change (a lost node, a moved slot); otherwise a
-                # no-op. The calls are grouped by node from them.
+            if not self._discovered:  # the slots, which calls are grouped by on a cluster
                 await self._discover()
             self._calls_out += 1
             try:
@@ -485,6 +482,10 @@ class RedisStore(Store):
             finally:
                 self._calls_out -= 1
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
+            if self.cluster:
+                # The cluster may have changed (a lost node, a moved slot): the next call
+                # learns the slots again first if redis-py or a script saw it change.
+                self._discovered = False
             raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
         results = self._results(ops, raw[len(deferred) :], now)
         for position, answer in answered:  # in order, so each lands where its op was
