@@ -1,5 +1,5 @@
 # The README's commands; .ci/run uses the same ones.
-.PHONY: demo test lock audit bench bench-peers bench-peers-standard bench-scale bench-hot-path bench-redis-cost bench-adversarial bench-memory bench-eviction bench-redis-faults soak bench-model bench-detection bench-attacks bench-people loadtest train
+.PHONY: demo test lock audit bench bench-peers bench-peers-standard bench-scale bench-hot-path bench-breakdown bench-redis-cost bench-adversarial bench-memory bench-eviction bench-redis-faults soak bench-model bench-detection bench-attacks bench-people loadtest train
 demo:  ## install and serve the demo job board on http://127.0.0.1:8000/
 	scripts/demo
 test:  ## install and run ruff, mypy --strict and the whole test suite
@@ -34,6 +34,10 @@ bench-scale:  ## what the guard costs its Redis at 10k, 100k and 1M clients, and
 bench-hot-path:  ## the guard's own cost a request, in process (memory and Redis stores)
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/hot_path.py
+
+bench-breakdown:  ## where the guard's own cost a request goes, step by step (py-spy's samples)
+	scripts/bootstrap dev
+	.venv/bin/python benchmarks/breakdown.py
 
 bench-redis-cost:  ## where a request's Redis CPU goes: commands, Lua, each family of checks
 	scripts/bootstrap dev

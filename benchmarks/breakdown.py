@@ -1,0 +1,239 @@
+"""Where a guarded request's time goes: each step of the decision and each signal, in process.
+
+``hot_path.py`` gives the guard's whole cost a request; this splits it. A worker process
+drives ``GuardMiddleware`` as ``hot_path.py`` does (``bench.toml``: every check runs,
+nothing is refused; the requests ``wrk_resumes.lua`` sends; 16 in flight, as wrk keeps 16
+connections busy) and measures its CPU time a request. Then it runs the same passes again
+under py-spy, which samples its stacks from outside (so the samples change nothing they
+measure, as timers around each step would), and each sample goes to the innermost step it
+is in:
+
+- ``facts``, ``good bots``, ``access lists``: reading the request;
+- ``plan``, ``judge``, ``settle``: the signals' three phases (``--by-signal`` splits them);
+- ``store call``: the call a decision waits for; ``store write-behind``: handing over the
+  writes made after the response (on Redis they ride along with a later call);
+  ``store replies``: reading Redis's replies off the socket (run by the event loop);
+- ``policy``, ``act``, ``tracking cookie``, ``body scanner``, ``metrics``: the rest of the
+  decision and its record;
+- ``middleware and engine``: the guard's own lines between those steps;
+- ``event loop and app``: the rest (the loop's turns, its system calls, the instant app).
+
+A step's share of the samples times the CPU a request gives its microseconds. The figures
+are for the memory store and a throwaway ``redis-server``, with the compiled parts
+(``native``) and without (``pure_python``, ``GUARD_NATIVE=0``). py-spy comes with the dev
+dependencies; it needs to be allowed to read another process (root, or ptrace permitted).
+
+Run: ``make bench-breakdown`` or ``.venv/bin/python benchmarks/breakdown.py``. Results go to
+``benchmarks/results/breakdown.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from hot_path import CONFIG, IN_FLIGHT, discard, instant_app, receive, workload
+
+from guard.demo.config import demo_config
+from guard.middleware import GuardMiddleware
+from guard.testing.redis import RedisServer
+from guard.types import Scope
+
+HERE = Path(__file__).resolve().parent
+PASSES = 3
+SAMPLE_RATE = 250
+"""py-spy's samples a second (it stops the process for each: a higher rate slows it)."""
+GUARD = "middleware and engine"
+OUTSIDE = "event loop and app"
+FRAME = re.compile(r"^(?P<name>.*) \((?P<file>.*?)(?::\d+)?\)$")
+STEPS = {
+    "FactExtractor.extract": "facts",
+    "GoodBotVerifier.claimed": "good bots",
+    "GoodBotVerifier.verify": "good bots",
+    "AccessLists.check": "access lists",
+    "Policy.decide": "policy",
+    "Guard.act": "act",
+    "Guard.tracking_cookie": "tracking cookie",
+    "Guard.body_scanner": "body scanner",
+    "Metrics.decided": "metrics",
+}
+"""The engine's steps by their functions' qualified names (as py-spy names them)."""
+STORE_STEPS = {"execute": "store call", "write_later": "store write-behind"}
+PHASES = ("plan", "judge", "settle")
+
+
+def step_of(name: str, file: str, by_signal: bool) -> str | None:
+    """The step a function is, or None when it is not one."""
+    if name in STEPS:
+        return STEPS[name]
+    owner, _, method = name.rpartition(".")
+    if "guard/signals/" in file and method in PHASES:
+        return f"{method}:{owner.removesuffix('Signal')}" if by_signal else method
+    if "guard/store/" in file and method in STORE_STEPS and owner.endswith("Store"):
+        return STORE_STEPS[method]
+    if "prometheus_client/" in file:
+        return "metrics"
+    return None
+
+
+def label_of(stack: Sequence[str], by_signal: bool) -> str:
+    """The innermost step a sampled stack (outermost frame first) is in."""
+    inside_guard = False
+    for frame in reversed(stack):
+        found = FRAME.match(frame)
+        if found is None:
+            continue
+        name, file = found["name"], found["file"]
+        step = step_of(name, file, by_signal)
+        if step is not None:
+            return step
+        if name.startswith(("GuardMiddleware.", "Guard.")) and "guard/" in file:
+            inside_guard = True
+    if inside_guard:
+        return GUARD
+    innermost = FRAME.match(stack[-1]) if stack else None
+    return "store replies" if innermost and "guard/store/" in innermost["file"] else OUTSIDE
+
+
+def shares(raw: Iterable[str], by_signal: bool) -> dict[str, float]:
+    """Each step's share of the samples in py-spy's raw output (``stack count`` lines)."""
+    counts: Counter[str] = Counter()
+    for line in raw:
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if stack and count.isdigit():
+            counts[label_of(stack.split(";"), by_signal)] += int(count)
+    total = sum(counts.values())
+    return {label: n / total for label, n in counts.most_common()} if total else {}
+
+
+async def drive(app: GuardMiddleware, scopes: Sequence[Scope]) -> int:
+    """Every request through ``app``, IN_FLIGHT at a time: this thread's CPU nanoseconds."""
+
+    async def lane(start: int) -> None:
+        for scope in scopes[start::IN_FLIGHT]:
+            await app(dict(scope, headers=list(scope["headers"])), receive, discard)
+
+    began = time.thread_time_ns()
+    await asyncio.gather(*(lane(n) for n in range(IN_FLIGHT)))
+    return time.thread_time_ns() - began
+
+
+async def work(store: str, requests: int) -> None:
+    """The worker: warm up, measure PASSES passes (printing the median CPU a request),
+    wait for the word to go on, and run the passes again for py-spy to sample."""
+    scopes = workload(requests)
+    app = GuardMiddleware(instant_app, demo_config({"store": store}, path=CONFIG))
+    try:
+        await drive(app, scopes[: len(scopes) // 4])  # caches, the store's entries
+        spent = [await drive(app, scopes) / len(scopes) / 1e3 for _ in range(PASSES)]
+        print(json.dumps({"us": statistics.median(spent)}), flush=True)
+        sys.stdin.readline()  # py-spy is attached
+        for _ in range(PASSES):
+            await drive(app, scopes)
+    finally:
+        await app.guard.aclose()
+
+
+def sampled(store: str, requests: int, py_spy: str, by_signal: bool) -> dict[str, float]:
+    """Microseconds a request in each step of one store's run (as the environment's
+    ``GUARD_NATIVE`` says), and its ``total``."""
+    command = [sys.executable, __file__, "--worker", store, "--requests", str(requests)]
+    with tempfile.TemporaryDirectory() as folder:
+        raw = Path(folder) / "stacks.txt"
+        worker = subprocess.Popen(  # noqa: S603 - our own argv
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        stdin, stdout = worker.stdin, worker.stdout
+        assert stdin is not None
+        assert stdout is not None
+        try:
+            total = json.loads(stdout.readline())["us"]
+            options = f"record --rate {SAMPLE_RATE} --format raw --pid {worker.pid}".split()
+            spy = subprocess.Popen(  # noqa: S603 - our own argv
+                [py_spy, *options, "--output", str(raw)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1.0)  # attached (it samples until the worker exits)
+            stdin.write("go\n")
+            stdin.flush()
+            if worker.wait(timeout=600) != 0:
+                raise RuntimeError(f"the worker failed: {' '.join(command)}")
+            _, errors = spy.communicate(timeout=60)
+            if not raw.exists():
+                raise RuntimeError(f"py-spy recorded nothing (may it trace others?)\n{errors}")
+        finally:
+            worker.kill()
+        split = shares(raw.read_text().splitlines(), by_signal)
+    return {"total": round(total, 1), **{k: round(v * total, 1) for k, v in split.items()}}
+
+
+def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Markdown: a row per step, a column per store and implementation."""
+    columns = [(flavour, store) for flavour in results for store in results[flavour]]
+    labels = list(dict.fromkeys(k for f, s in columns for k in results[f][s]))
+    head = "| step | " + " | ".join(f"{store}, {flavour}" for flavour, store in columns) + " |"
+    lines = [head, "|---" * (len(columns) + 1) + "|"]
+    for label in labels:
+        cells = " | ".join(f"{results[f][s].get(label, 0.0):.1f}" for f, s in columns)
+        lines.append(f"| {label} | {cells} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Split both stores' cost, with the C parts and with their Python twins; write it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--by-signal", action="store_true", help="each signal on a row")
+    parser.add_argument("--output", type=Path, default=HERE / "results" / "breakdown.json")
+    parser.add_argument("--worker", metavar="STORE_URL", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        asyncio.run(work(args.worker, args.requests))
+        return 0
+    py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    if py_spy is None:
+        print("py-spy is not installed: scripts/bootstrap dev installs it", file=sys.stderr)
+        return 2
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    with RedisServer() as server:
+        for flavour in ("native", "pure_python"):
+            os.environ["GUARD_NATIVE"] = "1" if flavour == "native" else "0"
+            results[flavour] = {
+                store: sampled(url, args.requests, py_spy, args.by_signal)
+                for store, url in (("memory", "memory://"), ("redis", f"{server.url}?timeout=1"))
+            }
+    os.environ.pop("GUARD_NATIVE", None)
+    print(table(results))
+    document = {
+        "requests": args.requests,
+        "passes": PASSES,
+        "in_flight": IN_FLIGHT,
+        "sample_rate": SAMPLE_RATE,
+        "unit": "microseconds of the worker's CPU a request (median of the passes), split "
+        "by the share of py-spy's samples in each step",
+        "python_version": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d"),
+        **results,
+    }
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"results: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""benchmarks/breakdown.py's reading of py-spy's samples: each stack goes to the innermost
+step it is in, and the shares add up. It checks the attribution, not any timing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+breakdown: Any = pytest.importorskip("breakdown")
+
+ROOT = "/srv/app/.venv/lib/python3.11/site-packages"
+LOOP = [
+    "<module> (/srv/app/benchmarks/breakdown.py:240)",
+    "BaseEventLoop.run_forever (/usr/lib/python3.11/asyncio/base_events.py:607)",
+    "Handle._run (/usr/lib/python3.11/asyncio/events.py:80)",
+]
+REQUEST = [
+    *LOOP,
+    "drive.<locals>.lane (/srv/app/benchmarks/breakdown.py:120)",
+    "GuardMiddleware.__call__ (/srv/app/guard/middleware.py:79)",
+    "Guard.decide (/srv/app/guard/engine.py:216)",
+]
+
+
+def label(*inner: str, by_signal: bool = False) -> str:
+    return str(breakdown.label_of([*REQUEST, *inner], by_signal))
+
+
+def test_a_sample_goes_to_the_innermost_step_it_is_in() -> None:
+    """A helper called by a signal's judge counts as that judge; a profile read inside the
+    store's call counts as the store call; the engine's own line counts as the engine."""
+    unpack = "ClientProfile.unpack (/srv/app/guard/signals/profile.py:238)"
+    assert label("Guard._judge (/srv/app/guard/engine.py:252)") == breakdown.GUARD
+    judge = "BehaviourSignal.judge (/srv/app/guard/signals/behaviour.py:91)"
+    assert label("Guard._judge (/srv/app/guard/engine.py:252)", judge, unpack) == "judge"
+    assert label(judge, unpack, by_signal=True) == "judge:Behaviour"
+    execute = "MemoryStore.execute (/srv/app/guard/store/memory.py:166)"
+    execute_line = "Guard._execute (/srv/app/guard/engine.py:230)"
+    assert label(execute_line, execute, unpack) == "store call"
+    assert label("FactExtractor.extract (/srv/app/guard/facts/__init__.py:111)") == "facts"
+    observe = f"Histogram.observe ({ROOT}/prometheus_client/metrics.py:678)"
+    assert label("Guard._execute (/srv/app/guard/engine.py:236)", observe) == "metrics"
+
+
+def test_samples_outside_any_request_are_the_loop_or_the_replies() -> None:
+    """Reading Redis's replies off the socket, run by the event loop, is its own step; the
+    loop's other work is outside the guard."""
+    received = "_Protocol.data_received (/srv/app/guard/store/resp.py:215)"
+    assert breakdown.label_of([*LOOP, received], False) == "store replies"
+    select = "EpollSelector.select (/usr/lib/python3.11/selectors.py:468)"
+    assert breakdown.label_of([*LOOP, select], False) == breakdown.OUTSIDE
+    assert breakdown.label_of([], False) == breakdown.OUTSIDE
+
+
+def test_shares_weigh_each_stack_by_its_count_and_add_up_to_one() -> None:
+    """py-spy's raw lines (``stack count``) become each step's share of all samples."""
+    judge = "HeaderSignal.judge (/srv/app/guard/signals/headers.py:50)"
+    lines = [
+        ";".join([*REQUEST, judge]) + " 3",
+        ";".join([*REQUEST, "Policy.decide (/srv/app/guard/policy.py:212)"]) + " 1",
+        "",
+    ]
+    found = breakdown.shares(lines, False)
+    assert found == {"judge": 0.75, "policy": 0.25}
+    assert breakdown.shares([], False) == {}
