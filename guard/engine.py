@@ -266,7 +266,7 @@ class Guard:
                 Action.BLOCK, 1.0, ("storage_unavailable",), self.policy.enforced, retry_after=5.0
             )
             return Decision(facts, verdict, None)
-        report = Report()
+        report = Report(degraded=True)
         for signal, plan in zip(self.signals, plans, strict=True):
             if not plan:
                 signal.judge(facts, (), report)

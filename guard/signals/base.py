@@ -49,8 +49,8 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     degraded: bool = False
-    """The store's answers came from a per-process fallback (the shared store is out): what
-    it lacks (a profile, a marker) says nothing about the client."""
+    """The shared store is out: the answers came from a per-process fallback, or there were
+    none. What they lack (a profile, a marker) says nothing about the client."""
     _kept: dict[int, Any] = field(default_factory=dict)
     _evidence: dict[Evidence[Any], Any] = field(default_factory=dict)
 

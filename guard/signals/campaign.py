@@ -15,6 +15,9 @@ on, challenged again only when the clearance's few records are spent. A challeng
 during a campaign is harder and its clearance covers fewer records (see
 :mod:`guard.challenge`), and records that no page showed anybody lately are not opened to
 young clients at all (see :mod:`guard.signals.exposure`).
+
+While the shared store is out (failing open), a campaign this worker saw running goes on
+until its hold ends: an outage is no gap for the crowd to pour through. None starts then.
 """
 
 from __future__ import annotations
@@ -159,7 +162,8 @@ class CampaignSignal(BaseSignal):
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
         if report.degraded:
-            return  # in an outage every client looks new to the stand-in store: no crowd
+            self._judge_in_outage(facts, report)
+            return
         view = self._view
         if len(results) == 2:
             count = results[0] if isinstance(results[0], int) else 0
@@ -181,6 +185,22 @@ class CampaignSignal(BaseSignal):
             report.publish(CAMPAIGN_LEFT, left)
         report.keep(self, _Seen(newcomer, exceeded, active, count, state))
         if active and young:
+            report.add("campaign", CAMPAIGN_WEIGHT)
+
+    def _judge_in_outage(self, facts: Facts, report: Report) -> None:
+        """Without the shared store: a campaign this worker saw running goes on until its hold
+        ends, young readers challenged as before (to the stand-in store every client looks
+        young). Nothing new starts (every client looks new to it: no crowd to measure), and
+        nothing is written back."""
+        view = self._view
+        if view is None or facts.route.record_id is None or not facts.route.route_class.sensitive:
+            return
+        left = view.state.last_exceeded + HOLD - facts.now
+        if not 0.0 < left <= HOLD:
+            return
+        report.publish(CAMPAIGN, True)
+        report.publish(CAMPAIGN_LEFT, left)
+        if is_young(report.read(PROFILE), facts.now):
             report.add("campaign", CAMPAIGN_WEIGHT)
 
     def settle(self, facts: Facts, status: int, report: Report) -> Sequence[Op]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Sequence
@@ -12,9 +13,14 @@ from guard.demo.app import create_demo_app
 from guard.demo.config import demo_config
 from guard.errors import StorageError
 from guard.middleware import GuardMiddleware
+from guard.observe.decision_log import DecisionLog
 from guard.signals.campaign import HOLD, REREAD, REREAD_SHARE, YOUNG, CampaignState
 from guard.store.base import DistinctCount, Op, Result
+from guard.store.memory import MemoryStore
+from guard.store.redis import RedisStore
+from guard.store.resilient import CircuitBreaker, ResilientStore
 from guard.testing import ManualClock, call_asgi, chrome_headers
+from guard.testing.redis import RedisServer
 from tests.conftest import SECRET, GuardedFactory
 
 pytestmark = pytest.mark.anyio
@@ -222,11 +228,11 @@ class FailingStore:
         app.guard.store.execute = maybe  # type: ignore[method-assign]
 
 
-async def test_a_campaign_known_to_the_worker_is_not_acted_on_while_the_store_is_out(
-    guarded: GuardedFactory,
+async def test_a_campaign_known_to_the_worker_goes_on_while_the_store_is_out(
+    guarded: GuardedFactory, clock: ManualClock
 ) -> None:
-    """Failing open judges nothing from the worker's view of the count: a young reader is
-    served, with no campaign among the reasons, though the view says a campaign runs."""
+    """Failing open, a campaign the worker's view says runs goes on: a young reader is
+    challenged, with no read of the store, until the hold ends; then the outage starts none."""
     floor = 2 * REREAD_SHARE + 2
     app, log = guarded(model="off", campaign_floor=floor)
     switch = FailingStore(app)
@@ -236,8 +242,42 @@ async def test_a_campaign_known_to_the_worker_is_not_acted_on_while_the_store_is
     assert await newcomers(app, 1000, 1) == [429]
     assert len(reads) == before + 1  # read afresh; the next reader is judged from the view
     switch.down = True
-    assert await newcomers(app, 2000, 1) == [200]
+    assert await newcomers(app, 2000, 1) == [429]
     assert len(reads) == before + 1
-    assert "campaign" not in reasons(log)[-1]
+    assert "campaign" in reasons(log)[-1]
+    clock.advance(HOLD)
+    assert await newcomers(app, 2500, 3) == [200, 200, 200]
     switch.down = False
-    assert await newcomers(app, 3000, 1) == [429]
+    assert await newcomers(app, 3000, 1) == [200]  # the crowd was gone for the hold
+
+
+async def test_a_campaign_running_when_redis_goes_out_goes_on_with_the_fallback(
+    private_redis: RedisServer, clock: ManualClock
+) -> None:
+    """With Redis killed mid-campaign and the per-process fallback answering, new readers
+    are still challenged (a campaign gets no gap to harvest through) until the hold ends;
+    after it the outage's crowd starts no campaign of its own."""
+    store = ResilientStore(
+        RedisStore.from_url(f"{private_redis.url}?timeout=0.2"),
+        MemoryStore(),
+        CircuitBreaker(threshold=1, cooldown=3600.0),
+    )
+    stream = io.StringIO()
+    config = demo_config({"secret": SECRET, "model": "off", "campaign_floor": 5})
+    app = GuardMiddleware(
+        create_demo_app(1000),
+        config,
+        store=store,
+        clock=clock,
+        decision_log=DecisionLog(stream, allow_sample=0.0),
+    )
+    try:
+        assert set((await newcomers(app, 0, 10))[6:]) == {429}
+        private_redis.kill()
+        assert await newcomers(app, 1000, 4) == [429] * 4
+        assert store.degraded
+        assert all("campaign" in r for r in reasons(stream)[-4:])
+        clock.advance(HOLD)
+        assert await newcomers(app, 2000, 12) == [200] * 12
+    finally:
+        await app.guard.aclose()
