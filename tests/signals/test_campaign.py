@@ -257,8 +257,10 @@ async def test_a_campaign_running_when_redis_goes_out_goes_on_with_the_fallback(
     """With Redis killed mid-campaign and the per-process fallback answering, new readers
     are still challenged (a campaign gets no gap to harvest through) until the hold ends;
     after it the outage's crowd starts no campaign of its own."""
+    # A killed server refuses at once: the long timeout only keeps a stalled machine from
+    # failing calls before the kill.
     store = ResilientStore(
-        RedisStore.from_url(f"{private_redis.url}?timeout=0.2"),
+        RedisStore.from_url(f"{private_redis.url}?timeout=5"),
         MemoryStore(),
         CircuitBreaker(threshold=1, cooldown=3600.0),
     )
