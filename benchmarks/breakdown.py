@@ -45,12 +45,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hot_path import CONFIG, IN_FLIGHT, discard, instant_app, receive, workload
+from hot_path import CONFIG, IN_FLIGHT, drive, instant_app, workload
 
 from guard.demo.config import demo_config
 from guard.middleware import GuardMiddleware
 from guard.testing.redis import RedisServer
-from guard.types import Scope
 
 HERE = Path(__file__).resolve().parent
 PASSES = 3
@@ -119,30 +118,18 @@ def shares(raw: Iterable[str], by_signal: bool) -> dict[str, float]:
     return {label: n / total for label, n in counts.most_common()} if total else {}
 
 
-async def drive(app: GuardMiddleware, scopes: Sequence[Scope]) -> int:
-    """Every request through ``app``, IN_FLIGHT at a time: this thread's CPU nanoseconds."""
-
-    async def lane(start: int) -> None:
-        for scope in scopes[start::IN_FLIGHT]:
-            await app(dict(scope, headers=list(scope["headers"])), receive, discard)
-
-    began = time.thread_time_ns()
-    await asyncio.gather(*(lane(n) for n in range(IN_FLIGHT)))
-    return time.thread_time_ns() - began
-
-
 async def work(store: str, requests: int) -> None:
     """The worker: warm up, measure PASSES passes (printing the median CPU a request),
     wait for the word to go on, and run the passes again for py-spy to sample."""
     scopes = workload(requests)
     app = GuardMiddleware(instant_app, demo_config({"store": store}, path=CONFIG))
     try:
-        await drive(app, scopes[: len(scopes) // 4])  # caches, the store's entries
-        spent = [await drive(app, scopes) / len(scopes) / 1e3 for _ in range(PASSES)]
+        await drive(app, scopes[: len(scopes) // 4], IN_FLIGHT)  # caches, the store's entries
+        spent = [await drive(app, scopes, IN_FLIGHT) / len(scopes) * 1e6 for _ in range(PASSES)]
         print(json.dumps({"us": statistics.median(spent)}), flush=True)
         sys.stdin.readline()  # py-spy is attached
         for _ in range(PASSES):
-            await drive(app, scopes)
+            await drive(app, scopes, IN_FLIGHT)
     finally:
         await app.guard.aclose()
 
