@@ -35,9 +35,11 @@ bench-hot-path:  ## the guard's own cost a request, in process (memory and Redis
 	scripts/bootstrap dev
 	.venv/bin/python benchmarks/hot_path.py
 
-bench-breakdown:  ## where the guard's own cost a request goes, step by step (py-spy's samples)
+bench-breakdown:  ## where the guard's cost a request goes, step by step, in process and served (py-spy)
 	scripts/bootstrap dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	.venv/bin/python benchmarks/breakdown.py
+	.venv/bin/python benchmarks/breakdown.py --served
 
 bench-redis-cost:  ## where a request's Redis CPU goes: commands, Lua, each family of checks
 	scripts/bootstrap dev

@@ -226,14 +226,22 @@ def server_ready(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def demo_server(command: Sequence[str], port: int, log: Path) -> Iterator[str]:
-    """Run `guard demo` until the block ends; yields its base URL."""
+def demo_server(
+    command: Sequence[str],
+    port: int,
+    log: Path,
+    started: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[str]:
+    """Run `guard demo` until the block ends; yields its base URL (the process goes into
+    ``started``, when given, for a caller that watches it)."""
     # GUARD_* variables would change the config under test: the run uses bench.toml only.
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUARD_")}
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own argv
             list(command), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
+    if started is not None:
+        started.append(process)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not server_ready(port):

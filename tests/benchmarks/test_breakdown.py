@@ -16,11 +16,12 @@ ROOT = "/srv/app/.venv/lib/python3.11/site-packages"
 LOOP = [
     "<module> (/srv/app/benchmarks/breakdown.py:240)",
     "BaseEventLoop.run_forever (/usr/lib/python3.11/asyncio/base_events.py:607)",
-    "Handle._run (/usr/lib/python3.11/asyncio/events.py:80)",
+    "BaseEventLoop._run_once (/usr/lib/python3.11/asyncio/base_events.py:1922)",
 ]
+CALLBACK = [*LOOP, "Handle._run (/usr/lib/python3.11/asyncio/events.py:80)"]
 REQUEST = [
-    *LOOP,
-    "drive.<locals>.lane (/srv/app/benchmarks/breakdown.py:120)",
+    *CALLBACK,
+    "drive.<locals>.lane (/srv/app/benchmarks/hot_path.py:126)",
     "GuardMiddleware.__call__ (/srv/app/guard/middleware.py:79)",
     "Guard.decide (/srv/app/guard/engine.py:216)",
 ]
@@ -46,14 +47,29 @@ def test_a_sample_goes_to_the_innermost_step_it_is_in() -> None:
     assert label("Guard._execute (/srv/app/guard/engine.py:236)", observe) == "metrics"
 
 
-def test_samples_outside_any_request_are_the_loop_or_the_replies() -> None:
-    """Reading Redis's replies off the socket, run by the event loop, is its own step; the
-    loop's other work is outside the guard."""
+def test_samples_outside_any_step_go_to_the_part_of_the_process_they_are_in() -> None:
+    """Outside every step a sample goes to its innermost known part: Redis's replies read by
+    the event loop, the server, the app the guard serves, the guard's own lines; the loop's
+    own work, and what started it, is the event loop."""
     received = "_Protocol.data_received (/srv/app/guard/store/resp.py:215)"
-    assert breakdown.label_of([*LOOP, received], False) == "store replies"
+    assert breakdown.label_of([*CALLBACK, received], False) == "store replies"
     select = "EpollSelector.select (/usr/lib/python3.11/selectors.py:468)"
     assert breakdown.label_of([*LOOP, select], False) == breakdown.OUTSIDE
     assert breakdown.label_of([], False) == breakdown.OUTSIDE
+    call_soon = "BaseEventLoop.call_soon (/usr/lib/python3.11/asyncio/base_events.py:765)"
+    h11 = [*CALLBACK, f"H11Protocol.data_received ({ROOT}/uvicorn/protocols/http/h11_impl.py:1)"]
+    assert breakdown.label_of([*h11, call_soon], False) == "server (uvicorn)"
+    served = [*CALLBACK, "GuardMiddleware._serve (/srv/app/guard/middleware.py:128)"]
+    page = "resume_page (/srv/app/guard/demo/pages.py:145)"
+    assert breakdown.label_of(
+        [*served, f"Router.app ({ROOT}/starlette/routing.py:1)", page], False
+    ) == ("app (Starlette, the demo)")
+    assert breakdown.label_of(served, False) == breakdown.GUARD
+    as_py_spy_names_them = [*LOOP, "Handle._run (asyncio/events.py:80)", "f (uvicorn/main.py:1)"]
+    assert breakdown.label_of(as_py_spy_names_them, False) == "server (uvicorn)"
+    assert breakdown.label_of(
+        [*REQUEST[:4], "instant_app (/srv/app/benchmarks/hot_path.py:9)"], False
+    ) == ("benchmark harness")
 
 
 def test_shares_weigh_each_stack_by_its_count_and_add_up_to_one() -> None:
