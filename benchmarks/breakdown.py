@@ -12,7 +12,9 @@ is in:
 - ``plan``, ``judge``, ``settle``: the signals' three phases (``--by-signal`` splits them);
 - ``store call``: the call a decision waits for; ``store write-behind``: handing over the
   writes made after the response (on Redis they ride along with a later call);
-  ``store replies``: reading Redis's replies off the socket (run by the event loop);
+  ``store, run by the loop``: the store's work the event loop calls outside any request
+  (replies read off the socket, coalesced commands written, held writes sent, places
+  swept);
 - ``policy``, ``act``, ``tracking cookie``, ``body scanner``, ``metrics``: the rest of the
   decision and its record;
 - ``middleware and engine``: the guard's own lines between those steps;
@@ -68,7 +70,7 @@ PARTS = (
     (("/uvicorn/", "/h11/", "/httptools/"), "server (uvicorn)"),
     (("/starlette/", "/guard/demo/"), "app (Starlette, the demo)"),
     (("/benchmarks/",), "benchmark harness"),
-    (("/guard/store/",), "store replies"),
+    (("/guard/store/",), "store, run by the loop"),
     (("/guard/",), GUARD),
 )
 """Where a sample that is in no step belongs: its innermost frame in one of these folders."""

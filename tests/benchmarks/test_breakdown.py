@@ -48,11 +48,11 @@ def test_a_sample_goes_to_the_innermost_step_it_is_in() -> None:
 
 
 def test_samples_outside_any_step_go_to_the_part_of_the_process_they_are_in() -> None:
-    """Outside every step a sample goes to its innermost known part: Redis's replies read by
-    the event loop, the server, the app the guard serves, the guard's own lines; the loop's
-    own work, and what started it, is the event loop."""
+    """Outside every step a sample goes to its innermost known part: the store's work run
+    by the event loop (Redis's replies read), the server, the app the guard serves, the
+    guard's own lines; the loop's own work, and what started it, is the event loop."""
     received = "_Protocol.data_received (/srv/app/guard/store/resp.py:215)"
-    assert breakdown.label_of([*CALLBACK, received], False) == "store replies"
+    assert breakdown.label_of([*CALLBACK, received], False) == "store, run by the loop"
     select = "EpollSelector.select (/usr/lib/python3.11/selectors.py:468)"
     assert breakdown.label_of([*LOOP, select], False) == breakdown.OUTSIDE
     assert breakdown.label_of([], False) == breakdown.OUTSIDE
