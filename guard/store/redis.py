@@ -12,13 +12,14 @@ policy above decides.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
 import re
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from itertools import takewhile
@@ -295,12 +296,6 @@ def _unpacked(reply: Any) -> list[Any]:
 
 
 Client = Redis | RedisCluster | RespConnection
-
-
-def _lost_connection(exc: Exception) -> StorageError:
-    """A transport's internals that redis-py's asyncio clients leaked on an admin call (see
-    RedisStore._run): a lost connection."""
-    return StorageError(f"redis: connection lost ({type(exc).__name__}: {exc})", "connection")
 
 
 def _slow_timeout(timeout: float) -> float:
@@ -676,39 +671,42 @@ class RedisStore(Store):
         self._give_steps_back([key for key in self._steps if key.startswith(key_start)])
         for key in [key for key in self._seen if key.startswith(key_start)]:
             del self._seen[key]
-        try:
-            async with asyncio.timeout(ADMIN_TIMEOUT):
-                await self.execute((), time.time())
-                if isinstance(self.client, RedisCluster):
-                    return await self._forget_in_slot(self.client, key_start)
-                return await self._forget_by_scan(key_start)
-        except (redis_errors.RedisError, OSError, TimeoutError) as exc:
-            raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
-        except (AttributeError, TypeError) as exc:
-            if isinstance(self.client, RespConnection):
-                raise  # the pipelined connection leaks nothing: a bug, to be seen
-            raise _lost_connection(exc) from exc
+        async with self._admin_call():
+            await self.execute((), time.time())
+            if isinstance(self.client, RedisCluster):
+                return await self._forget_in_slot(self.client, key_start)
+            return await self._forget_by_scan(key_start)
 
     async def stats(self) -> dict[str, float]:
         """The servers' ``evicted_keys``, ``used_memory`` and ``maxmemory`` (summed over a
         cluster's masters), from ``INFO``."""
+        async with self._admin_call():
+            if isinstance(self.client, RedisCluster):
+                if not self._discovered:
+                    await self._discover()
+                replies = await self.client.info(target_nodes=RedisCluster.PRIMARIES)
+                infos = list(replies.values())
+            else:
+                infos = [_parse_info(await self._command("INFO"))]
+        fields = ("evicted_keys", "used_memory", "maxmemory")
+        return {name: sum(float(info.get(name, 0)) for info in infos) for name in fields}
+
+    @contextlib.asynccontextmanager
+    async def _admin_call(self) -> AsyncIterator[None]:
+        """An erasure's or a metrics read's calls: bounded by ADMIN_TIMEOUT, and every failure
+        a StorageError. redis-py's asyncio clients can leak a closing transport's internals
+        (an AttributeError or TypeError, as a script call can meet: see _run): a lost
+        connection. The pipelined connection leaks nothing, so there one is a bug, raised."""
         try:
             async with asyncio.timeout(ADMIN_TIMEOUT):
-                if isinstance(self.client, RedisCluster):
-                    if not self._discovered:
-                        await self._discover()
-                    replies = await self.client.info(target_nodes=RedisCluster.PRIMARIES)
-                    infos = list(replies.values())
-                else:
-                    infos = [_parse_info(await self._command("INFO"))]
+                yield
         except (redis_errors.RedisError, OSError, TimeoutError) as exc:
             raise StorageError(f"redis: {type(exc).__name__}: {exc}", _kind(exc)) from exc
         except (AttributeError, TypeError) as exc:
             if isinstance(self.client, RespConnection):
-                raise  # the pipelined connection leaks nothing: a bug, to be seen
-            raise _lost_connection(exc) from exc
-        fields = ("evicted_keys", "used_memory", "maxmemory")
-        return {name: sum(float(info.get(name, 0)) for info in infos) for name in fields}
+                raise
+            lost = f"redis: connection lost ({type(exc).__name__}: {exc})"
+            raise StorageError(lost, "connection") from exc
 
     async def _forget_by_scan(self, key_start: str) -> int:
         pattern = _GLOB_SPECIAL.sub(r"\\\g<0>", key_start) + "*"
