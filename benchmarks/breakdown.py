@@ -222,7 +222,9 @@ def served(
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
-    settings = overhead.Settings(seconds, 1, [mode], IN_FLIGHT, 1, wrk)
+    settings = overhead.Settings(
+        seconds=seconds, rounds=1, modes=[mode], connections=IN_FLIGHT, threads=1, wrk=wrk
+    )
     port = overhead.free_port()
     redis_url = redis.url if mode in overhead.REDIS_MODES else None
     command = overhead.server_command(mode, port, redis_url, None)
