@@ -22,9 +22,11 @@ EXTENSIONS = {
     "guard/store/_memory.c": "guard/store/_memory",
     "guard/facts/_headers.c": "guard/facts/_headers",
     "guard/store/_batch.c": "guard/store/_batch",
+    "guard/signals/_profile.c": "guard/signals/_profile",
 }
 """Source -> module path (without the platform's suffix)."""
-FLAGS = ["-shared", "-fPIC", "-O2", "-Wall"]
+FLAGS = ["-shared", "-fPIC", "-O2", "-Wall", "-ffp-contract=off"]
+"""``-ffp-contract=off``: no fused multiply-adds, so C arithmetic rounds as Python's does."""
 
 
 def compile_extension(root: Path, source: str, module: str) -> Path | None:

@@ -12,6 +12,7 @@ from guard.signals.profile import (
     REFERRER_OTHER,
     REFERRER_SITE,
     ClientProfile,
+    profile_type,
     record_number,
 )
 from guard.store.base import Op, Result, ValueGet, ValuePut, actor_key
@@ -77,6 +78,8 @@ class BehaviourSignal(BaseSignal):
         self.honeypot_paths = frozenset(honeypot_paths)
         self.robots_disallow = tuple(robots_disallow)
         self.policy = policy
+        self.profiles = profile_type()
+        """The profile class: the compiled twin unless it is not built or turned off."""
 
     provides = (PROFILE,)
 
@@ -84,10 +87,11 @@ class BehaviourSignal(BaseSignal):
         return profile_key(self.prefix, facts)
 
     def plan(self, facts: Facts, report: Report) -> Sequence[Op]:
-        return (ValueGet(self._key(facts), ClientProfile),)
+        return (ValueGet(self._key(facts), self.profiles),)
 
     def judge(self, facts: Facts, results: Sequence[Result], report: Report) -> None:
-        profile = results[0] if isinstance(results[0], ClientProfile) else ClientProfile()
+        found = results[0]
+        profile = found if isinstance(found, self.profiles) else self.profiles()
         profile.observe(
             facts.now,
             static=facts.route.route_class.static,

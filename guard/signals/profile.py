@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from dataclasses import dataclass, field
-from typing import Self
+from dataclasses import dataclass, field, fields
+from typing import Self, cast
 
+from guard import native
 from guard.signals.ledger import Ledger
 
 # first_seen; last_seen and last_document as float32 offsets from it; four uint32 and eleven
@@ -64,6 +65,10 @@ def record_number(record_id: str | None) -> int | None:
 @dataclass(slots=True)
 class ClientProfile:
     """Counters for one client (one IP with one user agent).
+
+    This is the pure-Python twin; :func:`profile_type` gives the class the guard runs, the
+    compiled one (``guard/signals/_profile.c``) where it is built: the same fields, methods
+    and packed bytes, its ledger the compiled :class:`~guard.signals.ledger.Ledger`'s twin.
 
     ``doc_gap_*`` follow the gaps between page requests (Welford's running mean and sum of
     squares), so timing regularity needs no list of timestamps. ``rate_fast`` and
@@ -237,3 +242,18 @@ class ClientProfile:
         profile = cls(*fields)
         profile.ledger = Ledger.unpack(data[_LAYOUT.size :])
         return profile
+
+
+FIELDS = tuple(f.name for f in fields(ClientProfile))
+"""A profile's fields in order (the compiled twin has the same, but is no dataclass)."""
+
+
+def profile_type(asked: bool | None = None) -> type[ClientProfile]:
+    """The profile class to run: the compiled twin, as ``asked``, else unless
+    ``GUARD_NATIVE=0`` or it is not built (then the Python one, and the log says so once).
+
+    Raises:
+        ConfigError: asked for the compiled one, and it is not built.
+    """
+    compiled = native.use("guard.signals._profile", "the client profile's arithmetic", asked)
+    return ClientProfile if compiled is None else cast(type[ClientProfile], compiled.ClientProfile)

@@ -15,6 +15,7 @@ import gzip
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crawleruseragents import CRAWLER_USER_AGENTS_DATA
@@ -32,6 +33,7 @@ from guard.middleware import GuardMiddleware
 from guard.model.runtime import model_from_dict
 from guard.policy import Verdict
 from guard.replay.jsonlog import read_json_log
+from guard.signals.profile import ClientProfile
 from guard.signals.strikes import Strike
 from guard.signing import Signer
 from guard.store import memory
@@ -40,6 +42,7 @@ from guard.store.resp import PythonReader
 from guard.testing import ManualClock, call_asgi, chrome_headers
 from guard.types import Action, Receive, Scope, Send
 from tests.browser_agents import BROWSER_AGENTS
+from tests.signals.twins import COMPILED, values
 from tests.store.twins import Blob, both, twins
 
 EXAMPLES = int(os.environ.get("GUARD_FUZZ_EXAMPLES", "120"))
@@ -350,3 +353,77 @@ def test_the_native_memory_store_matches_its_python_twin(
             await both(stores, ops, now)
 
     asyncio.run(run())
+
+
+RECORDS = st.none() | st.integers(0, 40) | st.integers(0, 10**18 - 1)
+RECORD_IDS = st.sampled_from(["1", "2", "3", "42", "abc", "é", "\ud800"]) | st.text(max_size=8)
+PATHS = st.sampled_from(["", "/", "/resume/1", "/resume/2", "/a\ud800", "/é"]) | st.text(
+    max_size=12
+)
+PROFILE_STEPS = st.one_of(
+    st.tuples(
+        st.just("observe"),
+        st.floats(-5.0, 600.0),
+        st.fixed_dictionaries(
+            {
+                "static": st.booleans(),
+                "record": RECORDS,
+                "tracked": st.booleans(),
+                "robots": st.booleans(),
+                "honeypot": st.booleans(),
+            },
+            optional={
+                "path": PATHS,
+                "referrer": st.integers(0, 2),
+                "head": st.booleans(),
+                "api": st.booleans(),
+                "local_hour": st.integers(0, 23),
+            },
+        ),
+    ),
+    st.tuples(st.just("status"), st.integers(100, 599)),
+    st.tuples(st.just("show"), RECORD_IDS),
+    st.tuples(st.just("read"), RECORD_IDS, RECORDS),
+    st.tuples(st.just("was_shown"), RECORD_IDS),
+    st.tuples(st.just("swap")),
+)
+
+
+@pytest.mark.skipif(COMPILED is None, reason="the compiled profile is not built")
+@FUZZ
+@given(steps=st.lists(PROFILE_STEPS, max_size=60))
+def test_the_compiled_profile_matches_its_python_twin(steps: list[tuple[Any, ...]]) -> None:
+    """Any history of requests, statuses, records shown and read, clocks going back, odd
+    paths and ids: the compiled profile and ledger hold the Python ones' fields, answer the
+    same, and pack the same bytes, which each twin reads back as the other wrote them."""
+    assert COMPILED is not None
+    python, c = ClientProfile(), COMPILED.ClientProfile()
+    now = 1_800_000_000.0
+    for name, *args in steps:
+        answers = []
+        for profile in (python, c):
+            if name == "observe":
+                step, flags = args
+                profile.observe(now + step, **flags)
+            elif name == "status":
+                profile.observe_status(*args)
+            elif name == "swap":  # each reads what the other stored
+                python, c = (
+                    ClientProfile.unpack(c.pack()),
+                    COMPILED.ClientProfile.unpack(python.pack()),
+                )
+                break
+            else:
+                answers.append(getattr(profile.ledger, name)(*args))
+        if name == "observe":
+            now += max(args[0], 0.0)
+        assert answers[:1] == answers[1:]
+        assert values(c) == values(python)
+        assert (c.ledger.shown, c.ledger.cold, c.ledger.streak) == (
+            python.ledger.shown,
+            python.ledger.cold,
+            python.ledger.streak,
+        )
+        assert c.pack() == python.pack()
+        assert repr(c) == repr(python)
+        assert (c.doc_gap_cv, c.distinct_paths) == (python.doc_gap_cv, python.distinct_paths)

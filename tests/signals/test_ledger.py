@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
+
 from guard.signals.ledger import MAX_SHOWN, Ledger
+from tests.signals.twins import LEDGERS
 
 
-def test_shown_records_are_known_and_others_are_not() -> None:
+@pytest.fixture(params=LEDGERS)
+def kind(request: pytest.FixtureRequest) -> type[Ledger]:
+    """Each twin in turn: the Python class and the compiled one."""
+    twin: type[Ledger] = request.param
+    return twin
+
+
+def test_shown_records_are_known_and_others_are_not(kind: type[Ledger]) -> None:
     """A record shown is found; of 10,000 never shown, few pass for shown (16-bit marks)."""
-    ledger = Ledger()
+    ledger = kind()
     for record in range(100, 100 + MAX_SHOWN):
         ledger.show(str(record))
     assert all(ledger.was_shown(str(r)) for r in range(100, 100 + MAX_SHOWN))
@@ -15,9 +25,9 @@ def test_shown_records_are_known_and_others_are_not() -> None:
     assert false < 10_000 * MAX_SHOWN / 65536 * 2  # about 0.24% expected
 
 
-def test_the_ledger_is_bounded_and_forgets_the_oldest() -> None:
+def test_the_ledger_is_bounded_and_forgets_the_oldest(kind: type[Ledger]) -> None:
     """Showing a client thousands of records keeps the last MAX_SHOWN, in as many marks."""
-    ledger = Ledger()
+    ledger = kind()
     for record in range(5000):
         ledger.show(f"r{record}")
     assert len(ledger.shown) == MAX_SHOWN * 2
@@ -25,10 +35,10 @@ def test_the_ledger_is_bounded_and_forgets_the_oldest() -> None:
     assert sum(ledger.was_shown(f"r{r}") for r in range(1000)) < 20
 
 
-def test_reads_count_cold_streaks_and_ordered_walks() -> None:
+def test_reads_count_cold_streaks_and_ordered_walks(kind: type[Ledger]) -> None:
     """Reads of records not shown make a streak (ended by one shown); cold reads 1-3 ids
     apart count as ordered steps."""
-    ledger = Ledger()
+    ledger = kind()
     ledger.show("500")
     for number in (10, 11, 13, 14):
         assert not ledger.read(str(number), number)
@@ -37,13 +47,13 @@ def test_reads_count_cold_streaks_and_ordered_walks() -> None:
     assert (ledger.warm, ledger.streak) == (1, 0)
 
 
-def test_pack_round_trips_and_survives_bad_lengths() -> None:
+def test_pack_round_trips_and_survives_bad_lengths(kind: type[Ledger]) -> None:
     """pack/unpack round-trip; a truncated or odd-length value unpacks to something sane."""
-    ledger = Ledger()
+    ledger = kind()
     ledger.show("a")
     ledger.read("b", None)
     data = ledger.pack()
-    assert Ledger.unpack(data) == ledger
-    assert Ledger.unpack(data[:5]) == Ledger()
-    odd = Ledger.unpack(data + b"x")
+    assert kind.unpack(data) == ledger
+    assert kind.unpack(data[:5]) == kind()
+    odd = kind.unpack(data + b"x")
     assert odd.shown == ledger.shown

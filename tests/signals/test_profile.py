@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import statistics
@@ -11,8 +10,16 @@ import struct
 import pytest
 
 from guard.signals.profile import REFERRER_NONE, REFERRER_OTHER, REFERRER_SITE, ClientProfile
+from tests.signals.twins import PROFILES, values
 
 T0 = 1_800_000_000.0
+
+
+@pytest.fixture(params=PROFILES)
+def kind(request: pytest.FixtureRequest) -> type[ClientProfile]:
+    """Each twin in turn: the Python class and the compiled one."""
+    twin: type[ClientProfile] = request.param
+    return twin
 
 
 def page(profile: ClientProfile, now: float, record: int | None = None, **flags: bool) -> None:
@@ -47,17 +54,17 @@ def asset(profile: ClientProfile, now: float) -> None:
     profile.observe(now, static=True, record=None, tracked=True, robots=False, honeypot=False)
 
 
-def test_new_profile_is_empty() -> None:
+def test_new_profile_is_empty(kind: type[ClientProfile]) -> None:
     """A new profile has seen nothing and has no timing statistics."""
-    profile = ClientProfile()
+    profile = kind()
     assert profile.requests == 0
     assert profile.last_record == -1
     assert profile.doc_gap_cv == math.inf
 
 
-def test_counts_requests_documents_statics_and_flags() -> None:
+def test_counts_requests_documents_statics_and_flags(kind: type[ClientProfile]) -> None:
     """Each request bumps the right counters and the first/last seen times."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0, robots=True)
     asset(profile, T0 + 1)
     page(profile, T0 + 2, record=5, tracked=True)
@@ -72,9 +79,9 @@ def test_counts_requests_documents_statics_and_flags() -> None:
     assert profile.honeypot_hits == 1
 
 
-def test_sequential_steps_count_small_id_moves() -> None:
+def test_sequential_steps_count_small_id_moves(kind: type[ClientProfile]) -> None:
     """Moving to a record 1 to 3 ids away counts as a sequential step; jumps do not."""
-    profile = ClientProfile()
+    profile = kind()
     for now, record in enumerate([100, 101, 102, 105, 104, 200, 203, 207, 207]):
         page(profile, T0 + 5 * now, record=record)  # 5 s apart: the repeat is no reload
     # steps: 100->101, 101->102, 102->105, 105->104, 200->203 (the rest jump or repeat)
@@ -83,18 +90,18 @@ def test_sequential_steps_count_small_id_moves() -> None:
     assert profile.last_record == 207
 
 
-def test_sequential_steps_ignore_non_record_pages_between() -> None:
+def test_sequential_steps_ignore_non_record_pages_between(kind: type[ClientProfile]) -> None:
     """Listing pages between records do not break a sequence."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0, record=1)
     page(profile, T0 + 1)
     page(profile, T0 + 2, record=2)
     assert profile.sequential_steps == 1
 
 
-def test_client_errors_count_only_4xx() -> None:
+def test_client_errors_count_only_4xx(kind: type[ClientProfile]) -> None:
     """observe_status counts 4xx responses and nothing else."""
-    profile = ClientProfile()
+    profile = kind()
     for status in (200, 301, 404, 429, 500, 403):
         profile.observe_status(status)
     assert profile.client_errors == 3
@@ -109,9 +116,11 @@ def test_client_errors_count_only_4xx() -> None:
         [100.0, 0.001, 50.0],
     ],
 )
-def test_welford_gap_mean_and_cv_match_statistics(gaps: list[float]) -> None:
+def test_welford_gap_mean_and_cv_match_statistics(
+    kind: type[ClientProfile], gaps: list[float]
+) -> None:
     """The running mean and CV of page gaps equal the statistics module's answers."""
-    profile = ClientProfile()
+    profile = kind()
     times = [T0]
     for gap in gaps:
         times.append(times[-1] + gap)
@@ -126,38 +135,38 @@ def test_welford_gap_mean_and_cv_match_statistics(gaps: list[float]) -> None:
     assert profile.doc_gap_cv == pytest.approx(expected_cv, rel=1e-9)
 
 
-def test_metronome_has_zero_cv() -> None:
+def test_metronome_has_zero_cv(kind: type[ClientProfile]) -> None:
     """Perfectly regular pages have a CV of 0."""
-    profile = ClientProfile()
+    profile = kind()
     for i in range(12):
         page(profile, T0 + 2.0 * i)
     assert profile.doc_gap_cv == pytest.approx(0.0, abs=1e-12)
 
 
-def test_cv_needs_two_gaps_and_a_positive_mean() -> None:
+def test_cv_needs_two_gaps_and_a_positive_mean(kind: type[ClientProfile]) -> None:
     """With fewer than two gaps, or all-zero gaps, the CV is infinite (no evidence)."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0)
     page(profile, T0 + 1)
     assert profile.doc_gap_cv == math.inf
-    burst = ClientProfile()
+    burst = kind()
     for _ in range(5):
         page(burst, T0)
     assert burst.doc_gap_cv == math.inf
 
 
-def test_clock_going_backwards_gives_zero_gap() -> None:
+def test_clock_going_backwards_gives_zero_gap(kind: type[ClientProfile]) -> None:
     """A request stamped before the previous page counts as a zero gap, not a negative one."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0 + 10)
     page(profile, T0 + 5)
     assert profile.doc_gap_mean == 0.0
 
 
-def test_pack_is_94_bytes_and_the_ledger_and_round_trips() -> None:
+def test_pack_is_94_bytes_and_the_ledger_and_round_trips(kind: type[ClientProfile]) -> None:
     """pack() gives the fixed 94 bytes, then the ledger's 18 and two a record shown, and
     unpack() restores the profile (floats to float32 precision)."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0, record=10, tracked=True, robots=True)
     asset(profile, T0 + 0.25)
     page(profile, T0 + 1.75, record=11, honeypot=True)
@@ -169,37 +178,40 @@ def test_pack_is_94_bytes_and_the_ledger_and_round_trips() -> None:
     profile.ledger.read("555", 555)
     data = profile.pack()
     assert len(data) == 94 + 18 + 3 * 2
-    restored = ClientProfile.unpack(data)
-    fixed = dataclasses.astuple(restored)[:-1]
-    assert fixed == pytest.approx(dataclasses.astuple(profile)[:-1], rel=1e-6)
+    restored = kind.unpack(data)
+    assert values(restored) == pytest.approx(values(profile), rel=1e-6)
     assert restored.ledger == profile.ledger
     assert restored.doc_gap_cv == profile.doc_gap_cv
     assert restored.pack() == data
 
 
-def test_a_profile_stored_before_the_ledger_unpacks_with_an_empty_one() -> None:
+def test_a_profile_stored_before_the_ledger_unpacks_with_an_empty_one(
+    kind: type[ClientProfile],
+) -> None:
     """A 94-byte profile (stored by an older version) comes back with an empty ledger."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0, record=10)
-    restored = ClientProfile.unpack(profile.pack()[:94])
+    restored = kind.unpack(profile.pack()[:94])
     assert restored.ledger.cold == restored.ledger.warm == 0
     assert not restored.ledger.shown
 
 
-def test_unpack_of_new_profile_keeps_no_record_marker() -> None:
+def test_unpack_of_new_profile_keeps_no_record_marker(kind: type[ClientProfile]) -> None:
     """The -1 'no record yet' marker survives packing (it is a signed field)."""
-    assert ClientProfile.unpack(ClientProfile().pack()).last_record == -1
+    assert kind.unpack(kind().pack()).last_record == -1
 
 
-def test_unpack_rejects_wrong_length() -> None:
+def test_unpack_rejects_wrong_length(kind: type[ClientProfile]) -> None:
     """Bytes of the wrong size are refused rather than misread."""
     with pytest.raises(struct.error, match="94"):
-        ClientProfile.unpack(b"\x00" * 87)
+        kind.unpack(b"\x00" * 87)
 
 
-def test_pack_keeps_times_to_the_millisecond_and_saturates_counters() -> None:
+def test_pack_keeps_times_to_the_millisecond_and_saturates_counters(
+    kind: type[ClientProfile],
+) -> None:
     """Times survive packing within a millisecond over hours; huge counters saturate."""
-    profile = ClientProfile(
+    profile = kind(
         first_seen=T0 + 0.123,
         last_seen=T0 + 5 * 3600 + 0.777,
         last_document=T0 + 3600.5,
@@ -208,7 +220,7 @@ def test_pack_keeps_times_to_the_millisecond_and_saturates_counters() -> None:
         doc_gap_mean=12.345,
         doc_gap_m2=6789.5,
     )
-    restored = ClientProfile.unpack(profile.pack())
+    restored = kind.unpack(profile.pack())
     assert restored.first_seen == profile.first_seen
     assert abs(restored.last_seen - profile.last_seen) < 1e-3
     assert abs(restored.last_document - profile.last_document) < 1e-3
@@ -217,10 +229,10 @@ def test_pack_keeps_times_to_the_millisecond_and_saturates_counters() -> None:
     assert abs(restored.doc_gap_mean - 12.345) < 1e-5
 
 
-def test_referrers_heads_api_and_night_pages_are_counted() -> None:
+def test_referrers_heads_api_and_night_pages_are_counted(kind: type[ClientProfile]) -> None:
     """Pages count by where their Referer points, HEAD and JSON requests count, and pages
     before 06:00 on the site's clock count as night-time."""
-    profile = ClientProfile()
+    profile = kind()
     document(profile, T0, referrer=REFERRER_NONE, local_hour=3)
     document(profile, T0 + 5, referrer=REFERRER_SITE, head=True, local_hour=9)
     document(profile, T0 + 9, referrer=REFERRER_OTHER, api=True, local_hour=5)
@@ -228,22 +240,22 @@ def test_referrers_heads_api_and_night_pages_are_counted() -> None:
     assert (profile.heads, profile.api_requests, profile.night_documents) == (1, 1, 2)
 
 
-def test_distinct_paths_are_estimated_from_the_bitmap() -> None:
+def test_distinct_paths_are_estimated_from_the_bitmap(kind: type[ClientProfile]) -> None:
     """Revisiting a path adds nothing; the estimate tracks a few distinct paths closely."""
-    profile = ClientProfile()
+    profile = kind()
     for path in ["/a", "/b", "/a", "/c", "/a"]:
         document(profile, T0, path)
     assert profile.distinct_paths == pytest.approx(3, abs=0.6)
-    many = ClientProfile()
+    many = kind()
     for i in range(40):
         document(many, T0, f"/resume/{i}")
     assert 25 < many.distinct_paths < 60
 
 
-def test_gap_minimum_and_decaying_rates() -> None:
+def test_gap_minimum_and_decaying_rates(kind: type[ClientProfile]) -> None:
     """The smallest gap between pages is kept; the fast rate forgets a burst within a minute,
     the slow one still remembers it."""
-    profile = ClientProfile()
+    profile = kind()
     for t in (0.0, 0.5, 1.0, 1.5, 2.0):
         page(profile, T0 + t)
     assert profile.doc_gap_min == 0.5
@@ -254,10 +266,10 @@ def test_gap_minimum_and_decaying_rates() -> None:
     assert profile.rate_slow > 5.0
 
 
-def test_the_same_page_again_at_once_is_one_page_view() -> None:
+def test_the_same_page_again_at_once_is_one_page_view(kind: type[ClientProfile]) -> None:
     """Asking for the page just viewed again within 3 s (a reload, or the return after a
     challenge) counts as a request but not as another page; later, or another page, counts."""
-    profile = ClientProfile()
+    profile = kind()
     page(profile, T0, record=7)
     page(profile, T0 + 1, record=7)
     assert (profile.requests, profile.documents, profile.doc_gap_count) == (2, 1, 0)

@@ -11,7 +11,7 @@ from guard.facts import FactExtractor, Facts
 from guard.policy import Policy
 from guard.signals.base import Report
 from guard.signals.behaviour import PROFILE, BehaviourSignal
-from guard.signals.profile import ClientProfile
+from guard.signals.profile import ClientProfile, profile_type
 from guard.signing import Signer
 
 T0 = 1_800_000_000.0
@@ -58,7 +58,7 @@ def test_record_id_feeds_the_profile() -> None:
 
 def test_sequential_walk_is_reported() -> None:
     """Walking record ids one by one is reported as sequential_ids."""
-    profile = ClientProfile()
+    profile = profile_type()()
     reasons: list[str] = []
     for step in range(8):
         report = judge(facts_for(f"/resume/{1000 + step}", T0 + 5 * step), profile)

@@ -25,6 +25,8 @@ from guard.demo.config import demo_config
 from guard.errors import ConfigError
 from guard.learn.accesslog import read_combined
 from guard.replay.judge import LogJudge
+from guard.signals.behaviour import BehaviourSignal
+from guard.signals.profile import ClientProfile
 from guard.signals.strikes import Strike
 from guard.store import memory
 from guard.store.base import DistinctAdd, DistinctCount, Op, RateHit, ValueGet, ValuePut
@@ -112,6 +114,8 @@ def judge_all(
     store = judge.guard.store
     assert isinstance(store, MemoryStore)
     assert store.native is native
+    behaviour = next(s for s in judge.guard.signals if isinstance(s, BehaviourSignal))
+    assert (behaviour.profiles is ClientProfile) is not native  # the profile's twins too
 
     async def run() -> list[tuple[str, tuple[str, ...], float]]:
         verdicts = []
@@ -143,7 +147,8 @@ def test_traffic_gets_the_same_verdicts_and_state(
     source: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The real public access log (10,000 lines) and simulated people and harvester: the
-    same action, reasons and score for every request, and the same store afterwards."""
+    same action, reasons and score for every request, and the same store afterwards, with
+    every compiled part (facts, store, profiles) and with none."""
     if source == "real log":
         with gzip.open(REAL_LOG, "rt", encoding="utf-8", errors="replace") as log:
             lines = log.read().splitlines()
