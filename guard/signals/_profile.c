@@ -7,12 +7,20 @@
  * instead of Python objects. The Python classes are the specification: each step below
  * mirrors their lines in the same order, with the same IEEE operations (the build turns off
  * fused multiply-adds, so no rounding differs), and pack() writes the same bytes, so either
- * twin reads what the other stored. tests/signals/test_profile_native.py replays random
- * histories through both and requires the same fields and bytes; the profile and ledger
- * tests run on both.
+ * twin reads what the other stored. tests/fuzz/test_properties.py replays random histories
+ * through both and requires the same fields and bytes; the profile and ledger tests run on
+ * both, and tests/signals/test_profile_native.py checks how they fail.
  */
 #define PY_SSIZE_T_CLEAN
+/* No fused multiply-adds, whatever the build's flags (hatch_build.py passes
+ * -ffp-contract=off too): a fused a * b + c rounds once where Python rounds twice. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include <Python.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -69,6 +77,12 @@ static int text_crc(PyObject *text, uint32_t *out) {
 }
 
 static long long at_most(long long value, long long cap) { return value < cap ? value : cap; }
+
+/* counter += by, stopping at the largest int64 (Python's ints go on, but pack() saturates
+ * far below it either way) */
+static void bump(long long *counter, long long by) {
+    if (__builtin_add_overflow(*counter, by, counter)) *counter = by < 0 ? LLONG_MIN : LLONG_MAX;
+}
 
 /* 1 <= abs(a - b) <= 3, without overflowing where Python's ints would not */
 static int near(long long a, long long b) {
@@ -505,15 +519,15 @@ static PyObject *profile_observe(Profile *self, PyObject *const *args, size_t na
     }
 
     if (self->requests == 0) self->first_seen = now;
-    self->requests += 1;
+    bump(&self->requests, 1);
     self->last_seen = now;
-    self->cookie_returns += tracked;
-    self->robots_fetches += robots;
-    self->honeypot_hits += honeypot;
-    self->heads += head;
-    self->api_requests += api;
+    bump(&self->cookie_returns, tracked);
+    bump(&self->robots_fetches, robots);
+    bump(&self->honeypot_hits, honeypot);
+    bump(&self->heads, head);
+    bump(&self->api_requests, api);
     if (is_static) {
-        self->statics += 1;
+        bump(&self->statics, 1);
         Py_RETURN_NONE;
     }
     double since = now - self->last_document;
@@ -522,12 +536,12 @@ static PyObject *profile_observe(Profile *self, PyObject *const *args, size_t na
     }
     self->last_path = path_hash;
     self->paths_seen |= 1ULL << (path_hash % PATH_BITS);
-    self->empty_referrers += referrer == REFERRER_NONE;
-    self->site_referrers += referrer == REFERRER_SITE;
-    self->night_documents += local_hour < NIGHT_HOURS;
+    bump(&self->empty_referrers, referrer == REFERRER_NONE);
+    bump(&self->site_referrers, referrer == REFERRER_SITE);
+    bump(&self->night_documents, local_hour < NIGHT_HOURS);
     if (self->documents) {
         double gap = 0.0 > since ? 0.0 : since; /* max(since, 0.0) */
-        self->doc_gap_count += 1;
+        bump(&self->doc_gap_count, 1);
         double delta = gap - self->doc_gap_mean;
         self->doc_gap_mean += delta / (double)self->doc_gap_count;
         self->doc_gap_m2 += delta * (gap - self->doc_gap_mean);
@@ -537,21 +551,31 @@ static PyObject *profile_observe(Profile *self, PyObject *const *args, size_t na
     } else {
         self->rate_fast = self->rate_slow = 1.0;
     }
-    self->documents += 1;
+    bump(&self->documents, 1);
     self->last_document = now;
     if (has_record) {
-        if (self->last_record >= 0 && near(record, self->last_record)) self->sequential_steps += 1;
-        self->records += 1;
+        if (self->last_record >= 0 && near(record, self->last_record)) {
+            bump(&self->sequential_steps, 1);
+        }
+        bump(&self->records, 1);
         self->last_record = record;
     }
     Py_RETURN_NONE;
 }
 
 static PyObject *profile_observe_status(Profile *self, PyObject *status) {
-    int overflow;
-    long long code = PyLong_AsLongLongAndOverflow(status, &overflow);
-    if (code == -1 && PyErr_Occurred()) return NULL;
-    if (!overflow && 400 <= code && code < 500) self->client_errors += 1;
+    int client_error;
+    if (PyLong_Check(status)) {
+        int overflow;
+        long long code = PyLong_AsLongLongAndOverflow(status, &overflow);
+        if (code == -1 && PyErr_Occurred()) return NULL;
+        client_error = !overflow && 400 <= code && code < 500;
+    } else { /* a number of another kind, compared as Python compares it */
+        double code = PyFloat_AsDouble(status);
+        if (code == -1.0 && PyErr_Occurred()) return NULL;
+        client_error = 400 <= code && code < 500;
+    }
+    if (client_error) bump(&self->client_errors, 1);
     Py_RETURN_NONE;
 }
 
@@ -786,10 +810,35 @@ static PyTypeObject ProfileType = {
 
 /* ------------------------------------------------------------------------------------ */
 
+/* setup(MAX_SHOWN, RELOAD_SECONDS, FAST_RATE_TAU, SLOW_RATE_TAU, NIGHT_HOURS, fixed size):
+ * the Python's constants, refused (TypeError, so guard.native counts this build as missing
+ * and the Python twin serves) when this was compiled from source that had others. */
+static PyObject *setup(PyObject *module, PyObject *args) {
+    long max_shown, night_hours, fixed;
+    double reload, fast, slow;
+    if (!PyArg_ParseTuple(args, "ldddll:setup", &max_shown, &reload, &fast, &slow, &night_hours,
+                          &fixed)) {
+        return NULL;
+    }
+    if (max_shown != MAX_SHOWN || reload != RELOAD_SECONDS || fast != FAST_RATE_TAU ||
+        slow != SLOW_RATE_TAU || night_hours != NIGHT_HOURS || fixed != PROFILE_FIXED) {
+        PyErr_SetString(PyExc_TypeError, "setup(): compiled with other constants than these");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"setup", setup, METH_VARARGS,
+     "setup(MAX_SHOWN, RELOAD_SECONDS, FAST_RATE_TAU, SLOW_RATE_TAU, NIGHT_HOURS, "
+     "fixed_size): refuses constants other than the ones compiled in."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "guard.signals._profile",
     "A client's profile and ledger in C (see guard/signals/profile.py and ledger.py).", -1,
-    NULL,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__profile(void) {

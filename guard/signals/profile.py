@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Self, cast
 
 from guard import native
-from guard.signals.ledger import Ledger
+from guard.signals.ledger import MAX_SHOWN, Ledger
 
 # first_seen; last_seen and last_document as float32 offsets from it; four uint32 and eleven
 # uint16 counters (saturating); last_record; the path bitmap; the gap mean, M2 and minimum
@@ -245,6 +245,16 @@ class ClientProfile:
 
 
 FIELDS = tuple(f.name for f in fields(ClientProfile))
+native_profile = native.set_up(
+    "guard.signals._profile",
+    MAX_SHOWN,
+    RELOAD_SECONDS,
+    _FAST_RATE_TAU,
+    _SLOW_RATE_TAU,
+    _NIGHT_HOURS,
+    _LAYOUT.size,
+)
+"""The compiled twin's module, when it is built from this source (else None)."""
 """A profile's fields in order (the compiled twin has the same, but is no dataclass)."""
 
 

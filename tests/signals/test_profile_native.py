@@ -43,6 +43,8 @@ def test_the_twins_share_their_constants_and_fields() -> None:
         profiles._SLOW_RATE_TAU,
     )
     assert C.NIGHT_HOURS == profiles._NIGHT_HOURS
+    with pytest.raises(TypeError, match="other constants"):  # a build from other source
+        C.setup(ledgers.MAX_SHOWN + 1, 3.0, 10.0, 300.0, 6, 94)
     assert values(C.ClientProfile()) == values(ClientProfile())
     assert repr(C.ClientProfile()) == repr(ClientProfile())
     assert FIELDS[-1] == "ledger"
@@ -83,6 +85,17 @@ def test_unpackable_floats_fail_alike(fields: dict[str, float]) -> None:
     for kind in TWINS:
         with pytest.raises(OverflowError):
             kind(**fields).pack()
+
+
+def test_statuses_count_alike() -> None:
+    """Only 4xx statuses are client errors, whatever kind of number the app sent."""
+    counts = []
+    for kind in TWINS:
+        profile = kind()
+        for status in (200, 404, 404.0, 499.5, 500.0, 399, True, 10**30, -(10**30)):
+            profile.observe_status(status)
+        counts.append(profile.client_errors)
+    assert counts == [3, 3]
 
 
 def test_bad_calls_fail_alike() -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from guard import native
 from guard.signals.ledger import Ledger
-from guard.signals.profile import FIELDS, ClientProfile
+from guard.signals.profile import FIELDS, ClientProfile, native_profile
 
-COMPILED = native.load("guard.signals._profile")
+COMPILED = native_profile
+"""The compiled module, when it is built from this source."""
 PROFILES = [
     pytest.param(ClientProfile, id="python"),
     *([pytest.param(COMPILED.ClientProfile, id="c")] if COMPILED else []),
