@@ -188,40 +188,47 @@ class ClientProfile:
 
     def pack(self) -> bytes:
         """94 fixed bytes for networked stores (counters saturate, times to ~ms), then the
-        ledger's."""
-        base = self.first_seen
+        ledger's.
+
+        Raises:
+            struct.error: a field no saturation mends (a negative counter, say).
+        """
         try:
-            fixed = _LAYOUT.pack(
-                base,
-                self.last_seen - base,
-                self.last_document - base,
-                self.requests,
-                self.documents,
-                self.statics,
-                self.records,
-                self.sequential_steps,
-                self.cookie_returns,
-                self.robots_fetches,
-                self.honeypot_hits,
-                self.client_errors,
-                self.doc_gap_count,
-                self.empty_referrers,
-                self.site_referrers,
-                self.heads,
-                self.night_documents,
-                self.api_requests,
-                self.last_record,
-                self.paths_seen,
-                self.doc_gap_mean,
-                self.doc_gap_m2,
-                self.doc_gap_min,
-                self.rate_fast,
-                self.rate_slow,
-                self.last_path,
-            )
-        except struct.error:
-            return self._saturated().pack()  # a counter outgrew its field (rare: try once)
+            fixed = self._fixed()
+        except struct.error:  # a counter outgrew its field (rare); an error again is real
+            fixed = self._saturated()._fixed()
         return fixed + self.ledger.pack()
+
+    def _fixed(self) -> bytes:
+        base = self.first_seen
+        return _LAYOUT.pack(
+            base,
+            self.last_seen - base,
+            self.last_document - base,
+            self.requests,
+            self.documents,
+            self.statics,
+            self.records,
+            self.sequential_steps,
+            self.cookie_returns,
+            self.robots_fetches,
+            self.honeypot_hits,
+            self.client_errors,
+            self.doc_gap_count,
+            self.empty_referrers,
+            self.site_referrers,
+            self.heads,
+            self.night_documents,
+            self.api_requests,
+            self.last_record,
+            self.paths_seen,
+            self.doc_gap_mean,
+            self.doc_gap_m2,
+            self.doc_gap_min,
+            self.rate_fast,
+            self.rate_slow,
+            self.last_path,
+        )
 
     def _saturated(self) -> ClientProfile:
         """A copy whose counters are capped at what their packed fields hold."""

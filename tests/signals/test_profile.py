@@ -276,3 +276,11 @@ def test_the_same_page_again_at_once_is_one_page_view(kind: type[ClientProfile])
     page(profile, T0 + 10, record=7)
     page(profile, T0 + 11, record=8)
     assert profile.documents == 3
+
+
+def test_a_field_no_saturation_mends_is_refused(kind: type[ClientProfile]) -> None:
+    """A negative counter cannot be packed: struct.error at once, not endless retries."""
+    with pytest.raises(struct.error):
+        kind(requests=-1).pack()
+    with pytest.raises(struct.error):
+        kind(heads=-2, requests=2**40).pack()
