@@ -104,7 +104,9 @@ static uint64_t get_u64(const unsigned char *at) {
     return v;
 }
 static long long get_u16(const unsigned char *at) { return at[0] | (at[1] << 8); }
-static long long get_u32(const unsigned char *at) { return (long long)(get_u64(at) & U32); }
+static long long get_u32(const unsigned char *at) {
+    return (long long)at[0] | (long long)at[1] << 8 | (long long)at[2] << 16 | (long long)at[3] << 24;
+}
 
 /* ------------------------------------------------------------------------------------ */
 /* Ledger                                                                               */
